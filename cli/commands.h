@@ -1,0 +1,10 @@
+// Subcommands. Each gets argv starting at its own name and returns the exit code
+// (0 ok, 1 the input was bad or the work failed, 2 usage error).
+#pragma once
+
+namespace keel::cli {
+
+int cmd_inspect(int argc, char** argv);
+int cmd_make_model(int argc, char** argv);
+
+}  // namespace keel::cli

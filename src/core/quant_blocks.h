@@ -1,0 +1,45 @@
+// GGML block-quantized layouts, byte for byte as in GGUF files (ggml-common.h).
+// A row of n elements is n / kBlockElems consecutive blocks. Scales `d`/`dmin`
+// are IEEE f16 bit patterns (see core/half.h).
+#pragma once
+
+#include <cstdint>
+
+namespace keel {
+
+inline constexpr int kQK = 32;   // elements per legacy block (q4_0, q8_0)
+inline constexpr int kQKK = 256;  // elements per K-quant super-block
+
+// x[i] = d * qs[i]
+struct BlockQ8_0 {
+  uint16_t d;
+  int8_t qs[kQK];
+};
+static_assert(sizeof(BlockQ8_0) == 34);
+
+// x[i] = d * (nibble - 8); qs[j] low nibble is element j, high nibble element j + 16.
+struct BlockQ4_0 {
+  uint16_t d;
+  uint8_t qs[kQK / 2];
+};
+static_assert(sizeof(BlockQ4_0) == 18);
+
+// 8 sub-blocks of 32: x = d * sc[j] * q - dmin * m[j], with 6-bit sc/m packed in `scales`.
+struct BlockQ4_K {
+  uint16_t d;
+  uint16_t dmin;
+  uint8_t scales[12];
+  uint8_t qs[kQKK / 2];
+};
+static_assert(sizeof(BlockQ4_K) == 144);
+
+// 16 sub-blocks of 16: x = d * scales[j] * (q - 32), q = 4 low bits (ql) | 2 high bits (qh).
+struct BlockQ6_K {
+  uint8_t ql[kQKK / 2];
+  uint8_t qh[kQKK / 4];
+  int8_t scales[kQKK / 16];
+  uint16_t d;
+};
+static_assert(sizeof(BlockQ6_K) == 210);
+
+}  // namespace keel
