@@ -1,0 +1,444 @@
+// Scalar reference (de)quantization. The arithmetic mirrors ggml's *_ref
+// functions (ggml-quants.c) operation for operation, in float, so that the
+// bytes keel writes equal what llama.cpp / gguf-py write for the same input:
+// reordering a sum or fusing a multiply-add would change the rounding.
+#include "kernels/quantize.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/half.h"
+#include "core/quant_blocks.h"
+
+namespace keel {
+namespace {
+
+// ggml's GROUP_MAX_EPS: a group whose largest magnitude is below this is all zeros.
+constexpr float kGroupMaxEps = 1e-15f;
+
+// Round to nearest, ties to even, for |v| <= 2^22 (ggml's nearest_int). Adding
+// 1.5 * 2^23 pushes the integer into the low mantissa bits. Defined for every
+// input (NaN and huge values give garbage, never UB); callers clamp the result.
+int nearest_int(float v) {
+  const float shifted = v + 12582912.f;
+  int32_t bits;
+  std::memcpy(&bits, &shifted, sizeof(bits));
+  return (bits & 0x007fffff) - 0x00400000;
+}
+
+// float -> int truncation that is defined for NaN and out-of-range values
+// (a plain cast is UB there). In range it equals the cast.
+int trunc_to_int(float v, int lo, int hi) {
+  if (!(v >= static_cast<float>(lo))) return lo;  // also NaN
+  if (v >= static_cast<float>(hi)) return hi;
+  return static_cast<int>(v);
+}
+
+int clamp_int(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+// ---------------------------------------------------------------- q8_0, q4_0
+
+void quantize_q8_0(const float* x, BlockQ8_0* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, x += kQK) {
+    float amax = 0.0f;
+    for (int j = 0; j < kQK; ++j) {
+      const float a = std::fabs(x[j]);
+      amax = amax > a ? amax : a;  // ggml's MAX(): a NaN propagates, like numpy's max
+    }
+    const float d = amax / 127;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    y[i].d = f32_to_f16(d);
+    for (int j = 0; j < kQK; ++j) {
+      // roundf: halves away from zero, as ggml and gguf-py's np_roundf.
+      const float r = std::round(x[j] * id);
+      y[i].qs[j] = static_cast<int8_t>(trunc_to_int(r, -128, 127));
+    }
+  }
+}
+
+void dequantize_q8_0(const BlockQ8_0* x, float* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i) {
+    const float d = f16_to_f32(x[i].d);
+    for (int j = 0; j < kQK; ++j) *y++ = x[i].qs[j] * d;
+  }
+}
+
+void quantize_q4_0(const float* x, BlockQ4_0* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, x += kQK) {
+    // The signed value of largest magnitude (first one on ties) maps to -8, so
+    // the asymmetric range [-8, 7] is used fully on the side that needs it.
+    float amax = 0.0f, max = 0.0f;
+    for (int j = 0; j < kQK; ++j) {
+      if (amax < std::fabs(x[j])) {
+        amax = std::fabs(x[j]);
+        max = x[j];
+      }
+    }
+    const float d = max / -8;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    y[i].d = f32_to_f16(d);
+    for (int j = 0; j < kQK / 2; ++j) {
+      const int q0 = trunc_to_int(x[j] * id + 8.5f, 0, 15);
+      const int q1 = trunc_to_int(x[j + kQK / 2] * id + 8.5f, 0, 15);
+      y[i].qs[j] = static_cast<uint8_t>(q0 | (q1 << 4));
+    }
+  }
+}
+
+void dequantize_q4_0(const BlockQ4_0* x, float* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, y += kQK) {
+    const float d = f16_to_f32(x[i].d);
+    for (int j = 0; j < kQK / 2; ++j) {
+      y[j] = ((x[i].qs[j] & 0x0f) - 8) * d;
+      y[j + kQK / 2] = ((x[i].qs[j] >> 4) - 8) * d;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- q4_K
+
+// Finds scale and min so x[i] ~= scale * L[i] - min with L in [0, nmax], by a
+// weighted least-squares fit tried at nstep + 1 candidate inverse scales
+// (ggml's make_qkx2_quants). Returns scale; *neg_min receives min (>= 0).
+float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, uint8_t* L,
+                       float* neg_min, uint8_t* Laux, float rmin, float rdelta, int nstep) {
+  float min = x[0], max = x[0];
+  float sum_w = weights[0];
+  float sum_x = sum_w * x[0];
+  for (int i = 1; i < n; ++i) {
+    if (x[i] < min) min = x[i];
+    if (x[i] > max) max = x[i];
+    const float w = weights[i];
+    sum_w += w;
+    sum_x += w * x[i];
+  }
+  if (min > 0) min = 0;
+  if (max == min) {
+    for (int i = 0; i < n; ++i) L[i] = 0;
+    *neg_min = -min;
+    return 0.f;
+  }
+  float iscale = nmax / (max - min);
+  float scale = 1 / iscale;
+  float best_error = 0;
+  for (int i = 0; i < n; ++i) {
+    const int l = nearest_int(iscale * (x[i] - min));
+    L[i] = static_cast<uint8_t>(clamp_int(l, 0, nmax));
+    const float diff = scale * L[i] + min - x[i];
+    best_error += weights[i] * (diff * diff);
+  }
+  for (int is = 0; is <= nstep; ++is) {
+    iscale = (rmin + rdelta * is + nmax) / (max - min);
+    float sum_l = 0, sum_l2 = 0, sum_xl = 0;
+    for (int i = 0; i < n; ++i) {
+      const int l = clamp_int(nearest_int(iscale * (x[i] - min)), 0, nmax);
+      Laux[i] = static_cast<uint8_t>(l);
+      const float w = weights[i];
+      sum_l += w * l;
+      sum_l2 += w * l * l;
+      sum_xl += w * l * x[i];
+    }
+    const float D = sum_w * sum_l2 - sum_l * sum_l;
+    if (D > 0) {
+      float this_scale = (sum_w * sum_xl - sum_x * sum_l) / D;
+      float this_min = (sum_l2 * sum_x - sum_l * sum_xl) / D;
+      if (this_min > 0) {
+        this_min = 0;
+        this_scale = sum_xl / sum_l2;
+      }
+      float cur_error = 0;
+      for (int i = 0; i < n; ++i) {
+        const float diff = this_scale * Laux[i] + this_min - x[i];
+        cur_error += weights[i] * (diff * diff);
+      }
+      if (cur_error < best_error) {
+        for (int i = 0; i < n; ++i) L[i] = Laux[i];
+        best_error = cur_error;
+        scale = this_scale;
+        min = this_min;
+      }
+    }
+  }
+  *neg_min = -min;
+  return scale;
+}
+
+// Sub-block j's 6-bit scale and min from the packed 12-byte `scales`:
+// bytes 0-3 / 4-7 hold the low 6 bits of sc / m for j < 4 and their top 2 bits
+// for j >= 4, whose low 4 bits sit in bytes 8-11.
+void get_scale_min_k4(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {
+  if (j < 4) {
+    *sc = q[j] & 63;
+    *m = q[j + 4] & 63;
+  } else {
+    *sc = static_cast<uint8_t>((q[j + 4] & 0xf) | ((q[j - 4] >> 6) << 4));
+    *m = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+  }
+}
+
+void quantize_q4_K(const float* x, BlockQ4_K* y, int64_t nb) {
+  uint8_t L[kQKK], Laux[32];
+  float weights[32], mins[kQKK / 32], scales[kQKK / 32];
+  for (int64_t i = 0; i < nb; ++i, x += kQKK) {
+    BlockQ4_K& b = y[i];
+    std::memset(&b, 0, sizeof(b));
+    float max_scale = 0, max_min = 0;  // scales are >= 0 since the min is subtracted
+    for (int j = 0; j < kQKK / 32; ++j) {
+      const float* xs = x + 32 * j;
+      float sum_x2 = 0;
+      for (int l = 0; l < 32; ++l) sum_x2 += xs[l] * xs[l];
+      const float av_x = std::sqrt(sum_x2 / 32);
+      for (int l = 0; l < 32; ++l) weights[l] = av_x + std::fabs(xs[l]);
+      scales[j] = make_qkx2_quants(32, 15, xs, weights, L + 32 * j, &mins[j], Laux, -1.f, 0.1f, 20);
+      if (scales[j] > max_scale) max_scale = scales[j];
+      if (mins[j] > max_min) max_min = mins[j];
+    }
+    const float inv_scale = max_scale > 0 ? 63.f / max_scale : 0.f;
+    const float inv_min = max_min > 0 ? 63.f / max_min : 0.f;
+    for (int j = 0; j < kQKK / 32; ++j) {
+      // uint8_t truncation then MIN(63) as in ggml: keeps the same bytes.
+      const uint8_t ls = std::min<uint8_t>(63, static_cast<uint8_t>(nearest_int(inv_scale * scales[j])));
+      const uint8_t lm = std::min<uint8_t>(63, static_cast<uint8_t>(nearest_int(inv_min * mins[j])));
+      if (j < 4) {
+        b.scales[j] = ls;
+        b.scales[j + 4] = lm;
+      } else {
+        b.scales[j + 4] = static_cast<uint8_t>((ls & 0xf) | ((lm & 0xf) << 4));
+        b.scales[j - 4] |= static_cast<uint8_t>((ls >> 4) << 6);
+        b.scales[j] |= static_cast<uint8_t>((lm >> 4) << 6);
+      }
+    }
+    b.d = f32_to_f16(max_scale / 63.f);
+    b.dmin = f32_to_f16(max_min / 63.f);
+    // Re-quantize against the rounded 6-bit scales actually stored.
+    for (int j = 0; j < kQKK / 32; ++j) {
+      uint8_t sc, m;
+      get_scale_min_k4(j, b.scales, &sc, &m);
+      const float d = f16_to_f32(b.d) * sc;
+      if (d == 0.0f) continue;
+      const float dm = f16_to_f32(b.dmin) * m;
+      for (int ii = 0; ii < 32; ++ii)
+        L[32 * j + ii] = static_cast<uint8_t>(clamp_int(nearest_int((x[32 * j + ii] + dm) / d), 0, 15));
+    }
+    // Each 32 bytes of qs hold 64 elements: low nibbles the first 32, high the next.
+    uint8_t* q = b.qs;
+    for (int j = 0; j < kQKK; j += 64, q += 32)
+      for (int l = 0; l < 32; ++l) q[l] = static_cast<uint8_t>(L[j + l] | (L[j + l + 32] << 4));
+  }
+}
+
+void dequantize_q4_K(const BlockQ4_K* x, float* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i) {
+    const float d = f16_to_f32(x[i].d);
+    const float min = f16_to_f32(x[i].dmin);
+    const uint8_t* q = x[i].qs;
+    for (int j = 0, is = 0; j < kQKK; j += 64, q += 32, is += 2) {
+      uint8_t sc, m;
+      get_scale_min_k4(is, x[i].scales, &sc, &m);
+      const float d1 = d * sc, m1 = min * m;
+      get_scale_min_k4(is + 1, x[i].scales, &sc, &m);
+      const float d2 = d * sc, m2 = min * m;
+      for (int l = 0; l < 32; ++l) *y++ = d1 * (q[l] & 0xf) - m1;
+      for (int l = 0; l < 32; ++l) *y++ = d2 * (q[l] >> 4) - m2;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- q6_K
+
+// Symmetric quantization of n values to L in [0, 2 * nmax) (stored with +nmax
+// offset), weighting by x^2, trying 18 scales around the plain one (ggml's
+// make_qx_quants with rmse_type 1 and no importance weights). Returns the scale.
+float make_qx_quants_rmse1(int n, int nmax, const float* x, int8_t* L) {
+  float max = 0, amax = 0;
+  for (int i = 0; i < n; ++i) {
+    const float ax = std::fabs(x[i]);
+    if (ax > amax) {
+      amax = ax;
+      max = x[i];
+    }
+  }
+  if (amax < kGroupMaxEps) {
+    for (int i = 0; i < n; ++i) L[i] = 0;
+    return 0.f;
+  }
+  float iscale = -nmax / max;
+  float sumlx = 0, suml2 = 0;
+  for (int i = 0; i < n; ++i) {
+    const int l = clamp_int(nearest_int(iscale * x[i]), -nmax, nmax - 1);
+    L[i] = static_cast<int8_t>(l + nmax);
+    const float w = x[i] * x[i];
+    sumlx += w * x[i] * l;
+    suml2 += w * l * l;
+  }
+  float scale = suml2 ? sumlx / suml2 : 0.0f;
+  float best = scale * sumlx;
+  for (int is = -9; is <= 9; ++is) {
+    if (is == 0) continue;
+    iscale = -(nmax + 0.1f * is) / max;
+    sumlx = suml2 = 0;
+    for (int i = 0; i < n; ++i) {
+      const int l = clamp_int(nearest_int(iscale * x[i]), -nmax, nmax - 1);
+      const float w = x[i] * x[i];
+      sumlx += w * x[i] * l;
+      suml2 += w * l * l;
+    }
+    if (suml2 > 0 && sumlx * sumlx > best * suml2) {
+      for (int i = 0; i < n; ++i)
+        L[i] = static_cast<int8_t>(nmax + clamp_int(nearest_int(iscale * x[i]), -nmax, nmax - 1));
+      scale = sumlx / suml2;
+      best = scale * sumlx;
+    }
+  }
+  return scale;
+}
+
+void quantize_q6_K(const float* x, BlockQ6_K* y, int64_t nb) {
+  int8_t L[kQKK];
+  float scales[kQKK / 16];
+  for (int64_t i = 0; i < nb; ++i, x += kQKK) {
+    BlockQ6_K& b = y[i];
+    float max_scale = 0, max_abs_scale = 0;
+    for (int ib = 0; ib < kQKK / 16; ++ib) {
+      scales[ib] = make_qx_quants_rmse1(16, 32, x + 16 * ib, L + 16 * ib);
+      const float abs_scale = std::fabs(scales[ib]);
+      if (abs_scale > max_abs_scale) {
+        max_abs_scale = abs_scale;
+        max_scale = scales[ib];
+      }
+    }
+    std::memset(&b, 0, sizeof(b));
+    if (max_abs_scale < kGroupMaxEps) continue;  // all zeros (d = +0)
+
+    const float iscale = -128.f / max_scale;
+    b.d = f32_to_f16(1 / iscale);
+    for (int ib = 0; ib < kQKK / 16; ++ib)
+      b.scales[ib] = static_cast<int8_t>(std::min(127, nearest_int(iscale * scales[ib])));
+    // Re-quantize against the stored 8-bit scales.
+    for (int j = 0; j < kQKK / 16; ++j) {
+      const float d = f16_to_f32(b.d) * b.scales[j];
+      if (d == 0.0f) continue;
+      for (int ii = 0; ii < 16; ++ii)
+        L[16 * j + ii] = static_cast<int8_t>(clamp_int(nearest_int(x[16 * j + ii] / d), -32, 31) + 32);
+    }
+    // Per 128 elements: ql[0..63] hold low nibbles (elements l and l+64 share a
+    // byte, likewise l+32 and l+96); qh[0..31] hold the 2 high bits of 4 elements.
+    uint8_t* ql = b.ql;
+    uint8_t* qh = b.qh;
+    for (int j = 0; j < kQKK; j += 128, ql += 64, qh += 32) {
+      for (int l = 0; l < 32; ++l) {
+        const uint8_t q1 = L[j + l] & 0xf, q2 = L[j + l + 32] & 0xf;
+        const uint8_t q3 = L[j + l + 64] & 0xf, q4 = L[j + l + 96] & 0xf;
+        ql[l] = static_cast<uint8_t>(q1 | (q3 << 4));
+        ql[l + 32] = static_cast<uint8_t>(q2 | (q4 << 4));
+        qh[l] = static_cast<uint8_t>((L[j + l] >> 4) | ((L[j + l + 32] >> 4) << 2) |
+                                     ((L[j + l + 64] >> 4) << 4) | ((L[j + l + 96] >> 4) << 6));
+      }
+    }
+  }
+}
+
+void dequantize_q6_K(const BlockQ6_K* x, float* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i) {
+    const float d = f16_to_f32(x[i].d);
+    const uint8_t* ql = x[i].ql;
+    const uint8_t* qh = x[i].qh;
+    const int8_t* sc = x[i].scales;
+    for (int n = 0; n < kQKK; n += 128, y += 128, ql += 64, qh += 32, sc += 8) {
+      for (int l = 0; l < 32; ++l) {
+        const int is = l / 16;
+        const int q1 = ((ql[l] & 0xf) | (((qh[l] >> 0) & 3) << 4)) - 32;
+        const int q2 = ((ql[l + 32] & 0xf) | (((qh[l] >> 2) & 3) << 4)) - 32;
+        const int q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+        const int q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+        y[l] = d * sc[is] * q1;
+        y[l + 32] = d * sc[is + 2] * q2;
+        y[l + 64] = d * sc[is + 4] * q3;
+        y[l + 96] = d * sc[is + 6] * q4;
+      }
+    }
+  }
+}
+
+// Common argument checks; returns the number of blocks.
+Result<int64_t> block_count(DType t, const void* p, const float* f, int64_t n) {
+  if (n < 0) return Error("negative element count ", n);
+  const DTypeInfo& info = dtype_info(t);
+  if (n % info.block_elems != 0)
+    return Error(n, " elements is not a whole number of ", info.name, " blocks of ", info.block_elems);
+  if (n > 0 && (p == nullptr || f == nullptr)) return Error("null buffer");
+  return n / info.block_elems;
+}
+
+}  // namespace
+
+Status dequantize_row(DType src_type, const void* src, float* dst, int64_t n) {
+  Result<int64_t> nb = block_count(src_type, src, dst, n);
+  if (!nb.ok()) return nb.status().with_context("dequantize_row");
+  switch (src_type) {
+    case DType::F32:
+      if (n > 0) std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
+      return Status::Ok();
+    case DType::F16: {
+      const auto* s = static_cast<const uint8_t*>(src);
+      for (int64_t i = 0; i < n; ++i) {
+        uint16_t h;
+        std::memcpy(&h, s + 2 * i, 2);  // GGUF data need not be 2-byte aligned
+        dst[i] = f16_to_f32(h);
+      }
+      return Status::Ok();
+    }
+    case DType::BF16: {
+      const auto* s = static_cast<const uint8_t*>(src);
+      for (int64_t i = 0; i < n; ++i) {
+        uint16_t h;
+        std::memcpy(&h, s + 2 * i, 2);
+        dst[i] = bf16_to_f32(h);
+      }
+      return Status::Ok();
+    }
+    // Block structs have 2-byte alignment at most; GGUF tensor data is
+    // aligned to >= 32 bytes and blocks are packed, so the casts are aligned.
+    case DType::Q8_0: dequantize_q8_0(static_cast<const BlockQ8_0*>(src), dst, *nb); return Status::Ok();
+    case DType::Q4_0: dequantize_q4_0(static_cast<const BlockQ4_0*>(src), dst, *nb); return Status::Ok();
+    case DType::Q4_K: dequantize_q4_K(static_cast<const BlockQ4_K*>(src), dst, *nb); return Status::Ok();
+    case DType::Q6_K: dequantize_q6_K(static_cast<const BlockQ6_K*>(src), dst, *nb); return Status::Ok();
+    default:
+      return Error("dequantize_row: no dequantization for dtype ", dtype_name(src_type));
+  }
+}
+
+Status quantize_row(DType dst_type, const float* src, void* dst, int64_t n) {
+  Result<int64_t> nb = block_count(dst_type, dst, src, n);
+  if (!nb.ok()) return nb.status().with_context("quantize_row");
+  switch (dst_type) {
+    case DType::F32:
+      if (n > 0) std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
+      return Status::Ok();
+    case DType::F16: {
+      auto* d = static_cast<uint8_t*>(dst);
+      for (int64_t i = 0; i < n; ++i) {
+        const uint16_t h = f32_to_f16(src[i]);
+        std::memcpy(d + 2 * i, &h, 2);
+      }
+      return Status::Ok();
+    }
+    case DType::BF16: {
+      auto* d = static_cast<uint8_t*>(dst);
+      for (int64_t i = 0; i < n; ++i) {
+        const uint16_t h = f32_to_bf16(src[i]);
+        std::memcpy(d + 2 * i, &h, 2);
+      }
+      return Status::Ok();
+    }
+    case DType::Q8_0: quantize_q8_0(src, static_cast<BlockQ8_0*>(dst), *nb); return Status::Ok();
+    case DType::Q4_0: quantize_q4_0(src, static_cast<BlockQ4_0*>(dst), *nb); return Status::Ok();
+    case DType::Q4_K: quantize_q4_K(src, static_cast<BlockQ4_K*>(dst), *nb); return Status::Ok();
+    case DType::Q6_K: quantize_q6_K(src, static_cast<BlockQ6_K*>(dst), *nb); return Status::Ok();
+    default:
+      return Error("quantize_row: no quantization to dtype ", dtype_name(dst_type));
+  }
+}
+
+}  // namespace keel
