@@ -41,6 +41,7 @@ std::string_view gguf_value_type_name(GgufValueType t);
 
 inline constexpr uint32_t kGgufDefaultAlignment = 32;
 inline constexpr uint32_t kGgufMaxDims = 4;
+inline constexpr size_t kGgufMaxNameBytes = 63;  // GGML_MAX_NAME (64) less the terminator
 
 struct GgufValue;
 struct GgufArray {
