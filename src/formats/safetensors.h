@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -94,6 +95,9 @@ class SafetensorsCheckpoint {
   uint64_t total_tensor_bytes() const;
 
  private:
+  static Result<SafetensorsCheckpoint> open_index(const std::string& path);
+  void sort_entries();
+
   std::vector<std::unique_ptr<SafetensorsFile>> files_;
   std::vector<Entry> entries_;
   std::map<std::string, std::string> metadata_;
@@ -123,6 +127,7 @@ class SafetensorsWriter {
 
  private:
   std::vector<SafetensorsTensor> tensors_;  // begin/end laid out back to back
+  std::set<std::string, std::less<>> names_;  // for the duplicate check in add()
   std::map<std::string, std::string> metadata_;
 };
 
