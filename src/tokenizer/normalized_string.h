@@ -89,6 +89,13 @@ class NormalizedString {
   Result<std::vector<NormalizedString>> split(const Pattern& pattern, SplitBehavior behavior) const;
 
  private:
+  // The normalized range HF's transform() rewrites (see .cc), and whether it is
+  // the whole string (then identity transforms can be skipped).
+  std::optional<Range> whole_range() const;
+  bool whole_range_is_everything() const;
+  void unicode_form(bool compat, bool compose);
+  void lrstrip(bool left, bool right);
+
   std::string original_;
   std::string normalized_;
   std::vector<Range> alignments_;

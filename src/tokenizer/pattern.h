@@ -25,7 +25,9 @@ class Regex {
   ~Regex();
   const std::string& pattern() const { return pattern_; }
   // Every non-overlapping match in `text`, left to right, as byte ranges. Empty
-  // matches are handled as HF does (they produce no split but advance by one char).
+  // matches are kept as Oniguruma's find_iter yields them (HF's regex engine):
+  // an empty match ending where the previous match ended is skipped and the
+  // search resumes one char further.
   Status find_all(std::string_view text, std::vector<std::pair<size_t, size_t>>& out) const;
 
  private:

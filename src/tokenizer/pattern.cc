@@ -1,0 +1,231 @@
+// Regex on PCRE2 (JIT-compiled), and HF's Pattern::find_matches for the three
+// pattern kinds.
+//
+// HF tokenizers builds its regexes with Oniguruma (the `onig` feature, on in the
+// Python and Node bindings). Differences that matter and how they are bridged:
+//  - \s \w \d and POSIX classes are Unicode-aware in Oniguruma: PCRE2_UCP.
+//  - Empty matches: Oniguruma's find_iter (rust-onig FindMatches) yields an empty
+//    match unless it ends where the previous match ended; then it retries one
+//    char further. find_all reproduces that loop exactly.
+#include "tokenizer/pattern.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include <cstring>
+
+namespace keel::tok {
+
+namespace {
+
+size_t utf8_len(unsigned char c) {
+  if (c < 0x80) return 1;
+  if ((c & 0xe0) == 0xc0) return 2;
+  if ((c & 0xf0) == 0xe0) return 3;
+  if ((c & 0xf8) == 0xf0) return 4;
+  return 1;
+}
+
+// Decodes the code point at s[i] (input is valid UTF-8); advances i.
+char32_t next_cp(std::string_view s, size_t& i) {
+  auto c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) { ++i; return c; }
+  size_t n = utf8_len(c);
+  if (i + n > s.size()) { ++i; return 0xfffd; }
+  char32_t cp = c & (0x7f >> n);
+  for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
+  i += n;
+  return cp;
+}
+
+// One match_data and one JIT stack per thread, shared by every Regex: a match
+// needs only one ovector pair, and the JIT stack is reused between calls.
+struct ThreadMatchState {
+  pcre2_match_data* md = nullptr;
+  pcre2_jit_stack* stack = nullptr;
+  pcre2_match_context* ctx = nullptr;
+  ThreadMatchState() {
+    md = pcre2_match_data_create(1, nullptr);
+    stack = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, nullptr);
+    ctx = pcre2_match_context_create(nullptr);
+    if (ctx && stack) pcre2_jit_stack_assign(ctx, nullptr, stack);
+  }
+  ~ThreadMatchState() {
+    if (ctx) pcre2_match_context_free(ctx);
+    if (stack) pcre2_jit_stack_free(stack);
+    if (md) pcre2_match_data_free(md);
+  }
+};
+
+ThreadMatchState& thread_state() {
+  thread_local ThreadMatchState state;
+  return state;
+}
+
+}  // namespace
+
+struct Regex::Impl {
+  pcre2_code* code = nullptr;
+  bool jit = false;
+  ~Impl() {
+    if (code) pcre2_code_free(code);
+  }
+};
+
+Regex::Regex(Regex&&) noexcept = default;
+Regex& Regex::operator=(Regex&&) noexcept = default;
+Regex::~Regex() = default;
+
+Result<Regex> Regex::compile(std::string_view pattern) {
+  int err = 0;
+  PCRE2_SIZE err_off = 0;
+  // Oniguruma's default (Ruby) syntax: ^ and $ are line anchors.
+  const uint32_t options = PCRE2_UTF | PCRE2_UCP | PCRE2_MULTILINE;
+  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+                                   options, &err, &err_off, nullptr);
+  if (!code) {
+    PCRE2_UCHAR buf[256];
+    pcre2_get_error_message(err, buf, sizeof(buf));
+    return Error("invalid regex '", pattern, "' at offset ", err_off, ": ",
+                 reinterpret_cast<const char*>(buf));
+  }
+  Regex re;
+  re.impl_ = std::make_unique<Impl>();
+  re.impl_->code = code;
+  re.impl_->jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
+  re.pattern_ = std::string(pattern);
+  return re;
+}
+
+Status Regex::find_all(std::string_view text, std::vector<std::pair<size_t, size_t>>& out) const {
+  if (!impl_ || !impl_->code) return Error("regex not compiled");
+  ThreadMatchState& ts = thread_state();
+  if (!ts.md) return Error("out of memory creating regex match data");
+  const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
+  const size_t len = text.size();
+  size_t last_end = 0;
+  bool have_last = false;
+  size_t last_match_end = 0;
+  while (last_end <= len) {
+    // Input was validated as UTF-8 once at the API boundary.
+    int rc = impl_->jit ? pcre2_jit_match(impl_->code, subject, len, last_end, PCRE2_NO_UTF_CHECK,
+                                          ts.md, ts.ctx)
+                        : pcre2_match(impl_->code, subject, len, last_end, PCRE2_NO_UTF_CHECK,
+                                      ts.md, ts.ctx);
+    if (rc == PCRE2_ERROR_JIT_STACKLIMIT)  // deep backtracking: the interpreter copes
+      rc = pcre2_match(impl_->code, subject, len, last_end, PCRE2_NO_UTF_CHECK, ts.md, nullptr);
+    if (rc == PCRE2_ERROR_NOMATCH) break;
+    if (rc < 0) {
+      PCRE2_UCHAR buf[256];
+      pcre2_get_error_message(rc, buf, sizeof(buf));
+      return Error("regex '", pattern_, "' failed: ", reinterpret_cast<const char*>(buf));
+    }
+    const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(ts.md);
+    size_t s = ov[0], e = ov[1];
+    if (s > e) {  // \K in a lookahead can do this; treat as empty at e
+      s = e;
+    }
+    if (s == e && have_last && last_match_end == e) {
+      // An empty match right where the previous match ended: skip one char.
+      last_end += last_end < len ? utf8_len(static_cast<unsigned char>(text[last_end])) : 1;
+      continue;
+    }
+    out.emplace_back(s, e);
+    last_end = e;
+    have_last = true;
+    last_match_end = e;
+  }
+  return Status::Ok();
+}
+
+Pattern Pattern::literal(std::string s) {
+  Pattern p;
+  p.kind_ = Kind::Literal;
+  p.literal_ = std::move(s);
+  return p;
+}
+
+Pattern Pattern::predicate(std::function<bool(char32_t)> f) {
+  Pattern p;
+  p.kind_ = Kind::Predicate;
+  p.predicate_ = std::move(f);
+  return p;
+}
+
+Pattern Pattern::regex(std::shared_ptr<const Regex> re) {
+  Pattern p;
+  p.kind_ = Kind::Regex;
+  p.regex_ = std::move(re);
+  return p;
+}
+
+Status Pattern::find_matches(std::string_view text,
+                             std::vector<std::pair<std::pair<size_t, size_t>, bool>>& out) const {
+  out.clear();
+  switch (kind_) {
+    case Kind::Literal: {
+      if (literal_.empty()) {
+        // HF returns (0, number of chars) here, in chars although every other
+        // range is in bytes; kept for parity.
+        size_t chars = 0;
+        for (unsigned char c : text) chars += (c & 0xc0) != 0x80;
+        out.push_back({{0, chars}, false});
+        return Status::Ok();
+      }
+      if (text.empty()) {
+        out.push_back({{0, 0}, false});
+        return Status::Ok();
+      }
+      size_t prev = 0;
+      size_t pos = text.find(literal_);
+      while (pos != std::string_view::npos) {
+        if (pos != prev) out.push_back({{prev, pos}, false});
+        out.push_back({{pos, pos + literal_.size()}, true});
+        prev = pos + literal_.size();
+        pos = text.find(literal_, prev);
+      }
+      if (prev != text.size()) out.push_back({{prev, text.size()}, false});
+      return Status::Ok();
+    }
+    case Kind::Predicate: {
+      if (text.empty()) {
+        out.push_back({{0, 0}, false});
+        return Status::Ok();
+      }
+      size_t last_offset = 0;
+      size_t i = 0;
+      while (i < text.size()) {
+        size_t b = i;
+        char32_t c = next_cp(text, i);
+        if (predicate_(c)) {
+          if (last_offset < b) out.push_back({{last_offset, b}, false});
+          out.push_back({{b, i}, true});
+          last_offset = i;
+        }
+      }
+      if (text.size() > last_offset) out.push_back({{last_offset, text.size()}, false});
+      return Status::Ok();
+    }
+    case Kind::Regex: {
+      if (text.empty()) {
+        out.push_back({{0, 0}, false});
+        return Status::Ok();
+      }
+      if (!regex_) return Error("pattern has no regex");
+      thread_local std::vector<std::pair<size_t, size_t>> found;
+      found.clear();
+      KEEL_RETURN_IF_ERROR(regex_->find_all(text, found));
+      size_t prev = 0;
+      for (auto [s, e] : found) {
+        if (prev != s) out.push_back({{prev, s}, false});
+        out.push_back({{s, e}, true});
+        prev = e;
+      }
+      if (prev != text.size()) out.push_back({{prev, text.size()}, false});
+      return Status::Ok();
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace keel::tok
