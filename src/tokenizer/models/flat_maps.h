@@ -1,0 +1,117 @@
+// Open-addressing hash maps for the models' hot lookups: token string -> id
+// (every BPE symbol, every WordPiece candidate) and (left id, right id) ->
+// merge (every BPE pair). std::unordered_map allocates a node per entry and
+// hashes with a slow generic function; these keep keys in one arena and probe
+// linearly, which is what the per-character lookups need.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace keel::tok {
+
+// A fast 64-bit hash for short strings (folded 128-bit multiplies).
+inline uint64_t hash_mix(uint64_t a, uint64_t b) {
+  __uint128_t m = static_cast<__uint128_t>(a ^ 0xA0761D6478BD642Full) * (b ^ 0xE7037ED1A0B428DBull);
+  return static_cast<uint64_t>(m) ^ static_cast<uint64_t>(m >> 64);
+}
+inline uint64_t hash_bytes(const char* p, size_t n) {
+  uint64_t h = 0x8EBC6AF09C88C6E3ull ^ n;
+  while (n >= 8) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    h = hash_mix(h, v);
+    p += 8;
+    n -= 8;
+  }
+  uint64_t v = 0;
+  if (n) std::memcpy(&v, p, n);
+  return hash_mix(h, v ^ (uint64_t(n) << 56));
+}
+inline uint64_t hash_bytes(std::string_view s) { return hash_bytes(s.data(), s.size()); }
+
+// string -> uint32. Inserting an existing key overwrites its value (as a serde
+// HashMap does when a JSON object repeats a key).
+class StringIdMap {
+ public:
+  void reserve(size_t n);
+  void insert(std::string_view key, uint32_t value);
+  // Returns false if absent.
+  bool find(std::string_view key, uint32_t& value) const {
+    if (slots_.empty()) return false;
+    uint64_t h = hash_bytes(key);
+    uint32_t tag = static_cast<uint32_t>(h >> 32);
+    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+      uint32_t e = slots_[i];
+      if (e == 0) return false;
+      const Entry& en = entries_[e - 1];
+      if (en.tag == tag && en.len == key.size() &&
+          std::memcmp(arena_.data() + en.off, key.data(), key.size()) == 0) {
+        value = en.value;
+        return true;
+      }
+    }
+  }
+  bool contains(std::string_view key) const {
+    uint32_t v;
+    return find(key, v);
+  }
+  size_t size() const { return entries_.size(); }
+  // Visits every (key, value) in insertion order of first appearance.
+  template <typename F>
+  void for_each(F&& f) const {
+    for (const Entry& e : entries_) f(std::string_view(arena_.data() + e.off, e.len), e.value);
+  }
+
+ private:
+  struct Entry {
+    size_t off;
+    uint32_t len;
+    uint32_t tag;
+    uint32_t value;
+  };
+  void grow();
+  std::string arena_;
+  std::vector<Entry> entries_;
+  std::vector<uint32_t> slots_;  // entry index + 1; 0 = empty
+  size_t mask_ = 0;
+};
+
+// (uint32, uint32) -> (rank, new id), for BPE merges.
+class PairMap {
+ public:
+  struct Value {
+    uint32_t rank;
+    uint32_t new_id;
+  };
+  void reserve(size_t n);
+  void insert(uint32_t a, uint32_t b, Value v);
+  const Value* find(uint32_t a, uint32_t b) const {
+    if (slots_.empty()) return nullptr;
+    uint64_t key = (uint64_t(a) << 32) | b;
+    for (size_t i = slot_of(key);; i = (i + 1) & mask_) {
+      const Slot& s = slots_[i];
+      if (!s.used) return nullptr;
+      if (s.key == key) return &s.value;
+    }
+  }
+  size_t size() const { return size_; }
+
+ private:
+  struct Slot {
+    uint64_t key = 0;
+    Value value{};
+    bool used = false;
+  };
+  size_t slot_of(uint64_t key) const { return (key * 0x9E3779B97F4A7C15ull) >> shift_; }
+  void grow();
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+  int shift_ = 64;
+  size_t size_ = 0;
+};
+
+}  // namespace keel::tok

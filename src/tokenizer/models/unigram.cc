@@ -1,0 +1,206 @@
+#include "tokenizer/models/unigram.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+#include "core/utf8.h"
+#include "tokenizer/models/json_fields.h"
+
+namespace keel::tok {
+
+namespace jf = json_fields;
+
+// SentencePiece's kUnkPenalty: unk scores this much below the worst piece.
+static constexpr double kUnkPenalty = 10.0;
+
+Result<std::unique_ptr<UnigramModel>> UnigramModel::from_json(const nlohmann::json& j, const std::string& path) {
+  KEEL_RETURN_IF_ERROR(jf::expect_object(j, path));
+  const nlohmann::json* vj = jf::find(j, "vocab");
+  if (!vj) return Error(jf::join(path, "vocab"), ": missing required field");
+  std::string vpath = jf::join(path, "vocab");
+  if (!vj->is_array()) return Error(vpath, ": expected an array of [piece, score], got ", vj->type_name());
+  std::vector<Piece> vocab;
+  vocab.reserve(vj->size());
+  for (size_t i = 0; i < vj->size(); ++i) {
+    const nlohmann::json& e = (*vj)[i];
+    if (!e.is_array() || e.size() != 2 || !e[0].is_string() || !e[1].is_number())
+      return Error(vpath, "[", i, "]: expected [piece (string), score (number)], got ", e.dump().substr(0, 80));
+    vocab.emplace_back(e[0].get<std::string>(), e[1].get<double>());
+  }
+  auto unk = jf::opt_uint(j, "unk_id", path);
+  if (!unk.ok()) return unk.status();
+  auto bf = jf::bool_or(j, "byte_fallback", path, false);
+  if (!bf.ok()) return bf.status();
+  std::optional<size_t> unk_id;
+  if (unk->has_value()) unk_id = static_cast<size_t>(std::min<uint64_t>(**unk, SIZE_MAX));
+  auto m = create(std::move(vocab), unk_id, *bf);
+  if (!m.ok()) return m.status().with_context(path);
+  return m;
+}
+
+Result<std::unique_ptr<UnigramModel>> UnigramModel::create(std::vector<Piece> vocab, std::optional<size_t> unk_id,
+                                                           bool byte_fallback) {
+  if (unk_id) {
+    if (vocab.empty()) return Error("Unigram: the vocabulary is empty but unk_id is set");
+    if (*unk_id >= vocab.size())
+      return Error("Unigram: unk_id ", *unk_id, " is not below the vocabulary size ", vocab.size());
+  }
+  if (vocab.size() >= UINT32_MAX) return Error("Unigram: vocabulary too large");
+  std::unique_ptr<UnigramModel> m(new UnigramModel());
+  m->vocab_ = std::move(vocab);
+  if (unk_id) m->unk_id_ = static_cast<uint32_t>(*unk_id);
+  m->byte_fallback_ = byte_fallback;
+  m->min_score_ = std::numeric_limits<double>::infinity();
+  m->token_to_id_.reserve(m->vocab_.size());
+  m->node_token_.push_back(kNone);  // root
+  m->edges_.reserve(m->vocab_.size() * 2);
+  for (size_t id = 0; id < m->vocab_.size(); ++id) {
+    const auto& [piece, score] = m->vocab_[id];
+    m->token_to_id_.insert(piece, static_cast<uint32_t>(id));
+    if (score < m->min_score_) m->min_score_ = score;
+    uint32_t node = 0;
+    for (unsigned char b : piece) {
+      const PairMap::Value* e = m->edges_.find(node, b);
+      if (e) {
+        node = e->rank;
+      } else {
+        uint32_t child = static_cast<uint32_t>(m->node_token_.size());
+        m->node_token_.push_back(kNone);
+        m->edges_.insert(node, b, PairMap::Value{child, 0});
+        node = child;
+      }
+    }
+  }
+  // A piece resolves to the id token_to_id gives it (the last duplicate). The
+  // empty piece is never matched (HF's trie only reports non-empty prefixes).
+  for (size_t id = 0; id < m->vocab_.size(); ++id) {
+    const std::string& piece = m->vocab_[id].first;
+    if (piece.empty()) continue;
+    uint32_t node = 0;
+    for (unsigned char b : piece) node = m->edges_.find(node, b)->rank;
+    uint32_t resolved = static_cast<uint32_t>(id);
+    m->token_to_id_.find(piece, resolved);
+    m->node_token_[node] = resolved;
+  }
+  for (int b = 0; b < 256; ++b) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "<0x%02X>", b);
+    uint32_t id;
+    m->byte_ids_[b] = m->token_to_id_.find(buf, id) ? id : kNone;
+  }
+  return m;
+}
+
+std::optional<uint32_t> UnigramModel::token_to_id(std::string_view token) const {
+  uint32_t id;
+  if (token_to_id_.find(token, id)) return id;
+  return std::nullopt;
+}
+
+std::optional<std::string> UnigramModel::id_to_token(uint32_t id) const {
+  if (id >= vocab_.size()) return std::nullopt;
+  return vocab_[id].first;
+}
+
+static inline size_t utf8_len(unsigned char c) {
+  if (c < 0xC0) return 1;
+  if (c < 0xE0) return 2;
+  if (c < 0xF0) return 3;
+  return 4;
+}
+
+Status UnigramModel::viterbi(std::string_view s, std::vector<std::pair<size_t, size_t>>& pieces) const {
+  struct Best {
+    double score;
+    uint32_t id;
+    int64_t starts_at;  // -1: not reached yet
+  };
+  const size_t n = s.size();
+  const double unk_score = min_score_ - kUnkPenalty;
+  thread_local std::vector<Best> best;
+  best.assign(n + 1, Best{0.0, 0, -1});
+  for (size_t start = 0; start < n;) {
+    const double here = best[start].score;
+    const size_t mblen = std::min(utf8_len(static_cast<unsigned char>(s[start])), n - start);
+    bool has_single = false;
+    uint32_t node = 0;
+    for (size_t k = start; k < n; ++k) {
+      const PairMap::Value* e = edges_.find(node, static_cast<unsigned char>(s[k]));
+      if (!e) break;
+      node = e->rank;
+      uint32_t id = node_token_[node];
+      if (id == kNone) continue;
+      const size_t end = k + 1;
+      const double cand = vocab_[id].second + here;
+      Best& t = best[end];
+      if (t.starts_at < 0 || cand > t.score) t = Best{cand, id, static_cast<int64_t>(start)};
+      if (end - start == mblen) has_single = true;
+    }
+    if (!has_single) {
+      Best& t = best[start + mblen];
+      const double cand = unk_score + here;
+      if (t.starts_at < 0 || cand > t.score) {
+        if (!unk_id_) return Error("Unigram: encountered an unknown character but unk_id is missing");
+        t = Best{cand, *unk_id_, static_cast<int64_t>(start)};
+      }
+    }
+    start += mblen;
+  }
+  // Walk back from the end, fusing runs of unk.
+  pieces.clear();
+  size_t end = n;
+  size_t unk_end = 0;
+  bool in_unk = false;
+  while (end > 0) {
+    const Best& b = best[end];
+    if (b.starts_at < 0) return Error("Unigram: internal error: unreachable position ", end);
+    const size_t start = static_cast<size_t>(b.starts_at);
+    if (unk_id_ && b.id == *unk_id_) {
+      if (!in_unk) unk_end = end;
+      in_unk = true;
+    } else {
+      if (in_unk) pieces.emplace_back(end, unk_end);
+      in_unk = false;
+      pieces.emplace_back(start, end);
+    }
+    end = start;
+  }
+  if (in_unk) pieces.emplace_back(0, unk_end);
+  std::reverse(pieces.begin(), pieces.end());
+  return Status::Ok();
+}
+
+Status UnigramModel::tokenize(std::string_view sequence, std::vector<Token>& out) const {
+  if (sequence.empty()) return Status::Ok();
+  thread_local std::vector<std::pair<size_t, size_t>> pieces;
+  KEEL_RETURN_IF_ERROR(viterbi(sequence, pieces));
+  for (auto [a, b] : pieces) {
+    std::string_view piece = sequence.substr(a, b - a);
+    uint32_t id;
+    if (token_to_id_.find(piece, id)) {
+      out.push_back(Token{id, std::string(piece), {a, b}});
+      continue;
+    }
+    if (byte_fallback_) {
+      bool all = true;
+      for (unsigned char c : piece) all = all && byte_ids_[c] != kNone;
+      if (all) {
+        // Every byte token spans the whole piece, as in HF.
+        for (unsigned char c : piece) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "<0x%02X>", c);
+          out.push_back(Token{byte_ids_[c], buf, {a, b}});
+        }
+        continue;
+      }
+    }
+    if (!unk_id_) return Error("Unigram: encountered an unknown token but unk_id is missing");
+    out.push_back(Token{*unk_id_, std::string(piece), {a, b}});
+  }
+  return Status::Ok();
+}
+
+}  // namespace keel::tok

@@ -1,0 +1,53 @@
+// A model vocabulary: token string <-> id. Both directions are needed on the
+// hot path (string -> id for every symbol, id -> string for every output token).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "core/status.h"
+#include "tokenizer/models/flat_maps.h"
+
+namespace keel::tok {
+
+class Vocab {
+ public:
+  // {"token": id, ...} as BPE / WordPiece / WordLevel serialize it.
+  static Result<Vocab> from_json_object(const nlohmann::json& j, const std::string& path);
+
+  // Later adds of the same token overwrite its id (serde HashMap semantics).
+  void add(std::string_view token, uint32_t id) { map_.insert(token, id); }
+  // Builds the id -> token direction; call after the last add().
+  void finish();
+
+  bool find(std::string_view token, uint32_t& id) const { return map_.find(token, id); }
+  std::optional<uint32_t> token_to_id(std::string_view token) const {
+    uint32_t id;
+    if (map_.find(token, id)) return id;
+    return std::nullopt;
+  }
+  // nullptr if no token has this id. When several tokens share an id (a broken
+  // vocab), one of them, as HF's reversed HashMap also picks one.
+  const std::string* id_to_token(uint32_t id) const {
+    if (id < dense_.size()) return dense_[id] ? &strings_[dense_[id] - 1] : nullptr;
+    auto it = sparse_.find(id);
+    return it == sparse_.end() ? nullptr : &strings_[it->second - 1];
+  }
+  // Number of distinct tokens (HF's vocab.len()).
+  size_t size() const { return map_.size(); }
+  const StringIdMap& map() const { return map_; }
+
+ private:
+  StringIdMap map_;
+  std::vector<std::string> strings_;
+  std::vector<uint32_t> dense_;  // id -> index into strings_ + 1; 0 = none
+  std::unordered_map<uint32_t, uint32_t> sparse_;  // ids beyond dense_
+};
+
+}  // namespace keel::tok
