@@ -176,9 +176,17 @@ class Parser {
     problem(at, what);
     return false;
   }
-  bool need(uint64_t n, const std::string& what) {
+  // Messages name `ctx` (a key or tensor) plus the array indices being read
+  // and `what`; they are only built when something is wrong, since the happy
+  // path reads hundreds of thousands of vocabulary items.
+  std::string label(std::string_view ctx, std::string_view what = {}) const {
+    std::string s(ctx);
+    for (uint64_t i : path_) s += str_cat("[", i, "]");
+    return s.append(what);
+  }
+  bool need(uint64_t n, std::string_view ctx, std::string_view what = {}) {
     if (n <= remaining()) return true;
-    return fatal(pos_, str_cat(what, " needs ", n, " bytes but only ", remaining(),
+    return fatal(pos_, str_cat(label(ctx, what), " needs ", n, " bytes but only ", remaining(),
                                " remain before end of file (size ", size_, ")"));
   }
   uint64_t le(int n) {  // caller checked need(n)
@@ -187,28 +195,29 @@ class Parser {
     pos_ += n;
     return v;
   }
-  bool u32(uint32_t& v, const std::string& what) {
-    if (!need(4, what)) return false;
+  bool u32(uint32_t& v, std::string_view ctx, std::string_view what = {}) {
+    if (!need(4, ctx, what)) return false;
     v = static_cast<uint32_t>(le(4));
     return true;
   }
-  bool u64(uint64_t& v, const std::string& what) {
-    if (!need(8, what)) return false;
+  bool u64(uint64_t& v, std::string_view ctx, std::string_view what = {}) {
+    if (!need(8, ctx, what)) return false;
     v = le(8);
     return true;
   }
-  bool string(std::string& s, const std::string& what) {
+  bool string(std::string& s, std::string_view ctx, std::string_view what) {
     uint64_t len = 0;
     const uint64_t at = pos_;
-    if (!u64(len, what + " length")) return false;
+    if (remaining() < 8) return need(8, ctx, str_cat(what, " length"));
+    len = le(8);
     if (len > remaining())
-      return fatal(at, str_cat(what, " length ", len, " runs past end of file (",
+      return fatal(at, str_cat(label(ctx, what), " length ", len, " runs past end of file (",
                                remaining(), " bytes remain)"));
     s.assign(reinterpret_cast<const char*>(p_ + pos_), static_cast<size_t>(len));
     pos_ += len;
     return true;
   }
-  bool value(uint32_t type, GgufValue& out, const std::string& ctx, int depth);
+  bool value(uint32_t type, GgufValue& out, std::string_view ctx, int depth);
   bool header(Parsed& out, uint64_t& n_tensors, uint64_t& n_kv);
   bool kv(Parsed& out, uint64_t index);
   bool tensor_info(Parsed& out, uint64_t index, uint32_t alignment);
@@ -222,9 +231,10 @@ class Parser {
   size_t n_problems_ = 0;
   std::vector<uint64_t> kv_at_, tensor_at_;  // where each entry starts, for messages
   std::map<std::string, size_t, std::less<>> seen_keys_, seen_names_;
+  std::vector<uint64_t> path_;  // indices of the array items being read
 };
 
-bool Parser::value(uint32_t type, GgufValue& out, const std::string& ctx, int depth) {
+bool Parser::value(uint32_t type, GgufValue& out, std::string_view ctx, int depth) {
   const uint64_t at = pos_;
   out.type = static_cast<GgufValueType>(type);
   switch (out.type) {
@@ -247,41 +257,45 @@ bool Parser::value(uint32_t type, GgufValue& out, const std::string& ctx, int de
     case GgufValueType::Bool: {
       if (!need(1, ctx)) return false;
       const uint64_t b = le(1);
-      if (b > 1) problem(at, str_cat(ctx, ": bool value ", b, " is not 0 or 1"));
+      if (b > 1) problem(at, str_cat(label(ctx), ": bool value ", b, " is not 0 or 1"));
       out.value = b != 0;
       return true;
     }
     case GgufValueType::String: {
       std::string s;
-      if (!string(s, ctx + ": string value")) return false;
+      if (!string(s, ctx, ": string value")) return false;
       out.value = std::move(s);
       return true;
     }
     case GgufValueType::Array: {
       if (depth >= kMaxArrayDepth)
-        return fatal(at, str_cat(ctx, ": arrays nested deeper than ", kMaxArrayDepth));
+        return fatal(at, str_cat(label(ctx), ": arrays nested deeper than ", kMaxArrayDepth));
       uint32_t elem = 0;
       uint64_t count = 0;
-      if (!u32(elem, ctx + ": array element type")) return false;
+      if (!u32(elem, ctx, ": array element type")) return false;
       if (!known_value_type(elem))
-        return fatal(at, str_cat(ctx, ": unknown array element type ", elem));
-      if (!u64(count, ctx + ": array count")) return false;
+        return fatal(at, str_cat(label(ctx), ": unknown array element type ", elem));
+      if (!u64(count, ctx, ": array count")) return false;
       const uint64_t min_bytes = min_value_bytes(elem);
       if (count > remaining() / min_bytes)
-        return fatal(at + 4, str_cat(ctx, ": array count ", count, " of ",
+        return fatal(at + 4, str_cat(label(ctx), ": array count ", count, " of ",
                                      gguf_value_type_name(static_cast<GgufValueType>(elem)),
                                      " cannot fit in the ", remaining(),
                                      " bytes remaining (each needs at least ", min_bytes, ")"));
       GgufArray arr;
       arr.elem_type = static_cast<GgufValueType>(elem);
       arr.items.resize(static_cast<size_t>(count));
-      for (uint64_t i = 0; i < count; ++i)
-        if (!value(elem, arr.items[i], str_cat(ctx, "[", i, "]"), depth + 1)) return false;
+      path_.push_back(0);
+      for (uint64_t i = 0; i < count; ++i) {
+        path_.back() = i;
+        if (!value(elem, arr.items[i], ctx, depth + 1)) return false;
+      }
+      path_.pop_back();
       out.value = std::move(arr);
       return true;
     }
   }
-  return fatal(at, str_cat(ctx, ": unknown value type ", type));
+  return fatal(at, str_cat(label(ctx), ": unknown value type ", type));
 }
 
 bool Parser::header(Parsed& out, uint64_t& n_tensors, uint64_t& n_kv) {
@@ -323,14 +337,14 @@ bool Parser::header(Parsed& out, uint64_t& n_tensors, uint64_t& n_kv) {
 bool Parser::kv(Parsed& out, uint64_t index) {
   const uint64_t at = pos_;
   std::string key;
-  if (!string(key, str_cat("metadata entry ", index, " key"))) return false;
+  if (!string(key, str_cat("metadata entry ", index), " key")) return false;
   const std::string name = str_cat("key '", printable(key), "'");
   if (key.empty()) problem(at, str_cat("metadata entry ", index, ": empty key"));
   if (size_t bad = find_invalid_utf8(key); bad != std::string::npos)
     problem(at, str_cat(name, ": key is not valid UTF-8 (bad byte at index ", bad, ")"));
   uint32_t type = 0;
   const uint64_t type_at = pos_;
-  if (!u32(type, name + ": value type")) return false;
+  if (!u32(type, name, ": value type")) return false;
   if (!known_value_type(type)) return fatal(type_at, str_cat(name, ": unknown value type ", type));
   GgufValue v;
   if (!value(type, v, name, 0)) return false;
@@ -347,7 +361,7 @@ bool Parser::kv(Parsed& out, uint64_t index) {
 bool Parser::tensor_info(Parsed& out, uint64_t index, uint32_t alignment) {
   const uint64_t at = pos_;
   GgufTensorInfo t;
-  if (!string(t.name, str_cat("tensor info ", index, " name"))) return false;
+  if (!string(t.name, str_cat("tensor info ", index), " name")) return false;
   const std::string name = str_cat("tensor '", printable(t.name), "'");
   if (t.name.empty()) problem(at, str_cat("tensor info ", index, ": empty name"));
   if (t.name.size() > kGgufMaxNameBytes)
@@ -362,7 +376,7 @@ bool Parser::tensor_info(Parsed& out, uint64_t index, uint32_t alignment) {
 
   uint32_t n_dims = 0;
   const uint64_t dims_at = pos_;
-  if (!u32(n_dims, name + ": n_dims")) return false;
+  if (!u32(n_dims, name, ": n_dims")) return false;
   bool shape_ok = true;
   if (n_dims == 0 || n_dims > kGgufMaxDims) {
     problem(dims_at, str_cat(name, ": n_dims ", n_dims, " is outside 1..", kGgufMaxDims));
@@ -375,7 +389,7 @@ bool Parser::tensor_info(Parsed& out, uint64_t index, uint32_t alignment) {
     if (!u64(t.ne[d], str_cat(name, ": ne[", d, "]"))) return false;
   uint32_t ggml_type = 0;
   const uint64_t type_at = pos_;
-  if (!u32(ggml_type, name + ": type") || !u64(t.offset, name + ": data offset")) return false;
+  if (!u32(ggml_type, name, ": type") || !u64(t.offset, name, ": data offset")) return false;
 
   uint64_t numel = 1;
   for (uint32_t d = 0; d < n_dims && shape_ok; ++d) {
