@@ -1,6 +1,7 @@
 // The result of encoding one input (or pair): HF tokenizers' Encoding.
-// Offsets are byte offsets into the original input while encoding; the public
-// API converts them to code-point offsets at the end (as HF's bindings report).
+// Offsets are code-point offsets into the original input (as HF's bindings
+// report): like HF, the conversion from bytes happens when the model's tokens
+// become an Encoding, before truncation and post-processing.
 #pragma once
 
 #include <cstdint>

@@ -86,6 +86,10 @@ inline bool rust_is_whitespace(char32_t c) {
          c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000;
 }
 
+// Rust regex's \w: Alphabetic, marks, decimal digits, connector punctuation
+// and joiners (used by added tokens' single_word rule).
+bool rust_is_word_char(char32_t c);
+
 // Rust char::to_lowercase / to_uppercase: writes 1..3 chars to out, returns how many.
 size_t rust_to_lowercase(char32_t c, char32_t out[3]);
 size_t rust_to_uppercase(char32_t c, char32_t out[3]);
