@@ -41,7 +41,6 @@ std::string q(std::string_view s) { return str_cat("'", printable(s, 200), "'");
 // One top-level entry of the header, as far as it could be read.
 struct HeaderEntry {
   std::string name;
-  bool is_object = true;  // false: the entry's value was not an object at all
   bool seen_dtype = false, seen_shape = false, seen_offsets = false;
   std::optional<DType> dtype;
   // shape / data_offsets as read; *_ok turns false on a bad element.
@@ -215,7 +214,6 @@ class HeaderSax {
   bool scalar(Kind k, uint64_t u = 0, int64_t i = 0, const std::string* s = nullptr);
   bool start(bool object);
   bool end();
-  void value_done();
   void finish_entry();
 
   Problems& problems_;
@@ -280,7 +278,7 @@ bool HeaderSax::start(bool object) {
     return true;
   }
   const Slot s = slot();
-  value_done();
+  skip_value_ = false;  // this value is the one it was about
   switch (s) {
     case Slot::Entry:
       entries.emplace_back();
@@ -289,7 +287,6 @@ bool HeaderSax::start(bool object) {
         frames_.push_back(Frame::Tensor);
         return true;
       }
-      entries.back().is_object = false;
       entry_problem("entry is an array, not an object with dtype, shape, data_offsets");
       break;
     case Slot::MetadataObject:
@@ -345,9 +342,6 @@ bool HeaderSax::end() {
   return true;
 }
 
-// Called when a value has been consumed in the current frame.
-void HeaderSax::value_done() { skip_value_ = false; }
-
 void HeaderSax::finish_entry() {
   const HeaderEntry& e = entries.back();
   if (!e.seen_dtype) entry_problem("missing 'dtype'");
@@ -362,7 +356,7 @@ bool HeaderSax::scalar(Kind k, uint64_t u, int64_t i, const std::string* s) {
     return false;
   }
   const Slot slot_now = slot();
-  value_done();
+  skip_value_ = false;  // this value is the one it was about
   const bool is_uint = k == Kind::Uint;
   // The literal as written, for messages about numbers.
   const std::string text = k == Kind::Int ? std::to_string(i)
@@ -372,7 +366,6 @@ bool HeaderSax::scalar(Kind k, uint64_t u, int64_t i, const std::string* s) {
     case Slot::Entry:
       entries.emplace_back();
       entries.back().name = key_;
-      entries.back().is_object = false;
       entry_problem(str_cat("entry is ", kind_name(k), ", not an object with dtype, shape, data_offsets"));
       break;
     case Slot::MetadataObject:

@@ -9,6 +9,15 @@
 //   shapes, a byte range that does not match dtype x shape, ranges outside the
 //   data section, overlapping ranges, and gaps (the tensors must tile the data
 //   section exactly, as HF safetensors requires).
+// Also refused: invalid UTF-8 in any JSON string, duplicate tensor names or keys,
+// unknown keys in a tensor entry, missing dtype/shape/data_offsets, rank over
+// kMaxDims, and __metadata__ that is not an object of strings. Trailing spaces
+// after the JSON (HF's padding) are fine.
+// Error format: one problem per line, each "<source>: <problem>"; a problem
+// about one tensor reads "tensor 'name' bytes [begin, end): ..." with the range
+// as its data_offsets (relative to the data section), e.g.
+//   model.safetensors: tensor 'a.weight' bytes [0, 24): dtype F32 x shape [2, 2] needs 16 bytes, ...
+// At most 1000 problems are listed; a last line counts the rest.
 // Sharded checkpoints (model.safetensors.index.json + shards) open as one
 // SafetensorsCheckpoint.
 #pragma once
@@ -75,10 +84,14 @@ class SafetensorsFile {
 // One or several safetensors files seen as one set of named tensors.
 class SafetensorsCheckpoint {
  public:
-  // `path` is a .safetensors file, a model.safetensors.index.json, or a directory
-  // holding model.safetensors or model.safetensors.index.json. For an index, every
-  // shard is opened and checked against the weight_map both ways (a tensor listed
-  // but missing from its shard, present in a shard but not listed, listed twice).
+  // `path` is a .safetensors file, an index (any path ending in ".json"), or a
+  // directory holding model.safetensors.index.json (preferred when both exist) or
+  // model.safetensors; a directory is not searched for other names. For an
+  // index, every shard is opened and checked against the weight_map both ways (a
+  // tensor listed but missing from its shard, in another shard, in a shard but
+  // not listed, listed twice, in two shards), every mismatch reported. Shard names
+  // must be plain file names in the index's directory (no '/', '\\', "..").
+  // Unknown top-level keys of the index are ignored.
   static Result<SafetensorsCheckpoint> open(const std::string& path);
 
   struct Entry {
@@ -90,7 +103,8 @@ class SafetensorsCheckpoint {
   const std::vector<Entry>& entries() const { return entries_; }
   const Entry* find(std::string_view name) const;
   ConstTensorView view(const Entry& e) const { return e.file->view(*e.tensor); }
-  // The index's "metadata" object (sharded) or the file's __metadata__ (single).
+  // The index's "metadata" object (sharded; non-string values as their JSON text,
+  // so total_size reads "123") or the file's __metadata__ (single).
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
   uint64_t total_tensor_bytes() const;
 
@@ -107,7 +121,12 @@ class SafetensorsCheckpoint {
 // appear, then write(): the header is emitted (padded with spaces to a multiple
 // of 8 bytes, as HF does), then fill(i, dst) is called for each tensor i with a
 // buffer of exactly its byte size, so a multi-GB checkpoint never needs to be in
-// memory at once. The file appears atomically (written to path + ".tmp", renamed).
+// memory at once (one buffer of max(largest tensor, up to 64 MiB) is reused and
+// small tensors are batched into large writes; fill() must write every byte of
+// dst). The header is compact JSON like HF's: "__metadata__" first (keys sorted)
+// if any, then the tensors in declaration order. The file appears atomically
+// (written to path + ".tmp", renamed; not fsynced); on any error the .tmp file is
+// removed and the message starts with `path`.
 class SafetensorsWriter {
  public:
   using Fill = std::function<Status(size_t index, std::span<uint8_t> dst)>;
@@ -120,8 +139,11 @@ class SafetensorsWriter {
 
   Status write(const std::string& path, const Fill& fill) const;
   // Splits into <dir>/<stem>-0000K-of-0000N.safetensors of at most max_shard_bytes
-  // of tensor data each (a larger tensor gets a shard of its own) plus
-  // <dir>/<stem>.safetensors.index.json. fill() gets the global tensor index.
+  // of tensor data each (greedy in declaration order; a larger tensor gets a shard
+  // of its own) plus <dir>/<stem>.safetensors.index.json, written last and laid
+  // out as transformers writes it: {"metadata": {"total_size": N}, "weight_map":
+  // {...}}, sorted keys, indent 2. Every shard carries the metadata. `dir` must
+  // exist. fill() gets the global tensor index.
   Status write_sharded(const std::string& dir, const std::string& stem, uint64_t max_shard_bytes,
                        const Fill& fill) const;
 

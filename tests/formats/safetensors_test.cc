@@ -38,10 +38,10 @@ void write_bytes(const fs::path& p, const std::string& s) {
 // header text, then `data` bytes of a pattern.
 std::vector<uint8_t> image(const std::string& header, size_t data, std::optional<uint64_t> n = {}) {
   const uint64_t len = n.value_or(header.size());
-  std::vector<uint8_t> out(8);
+  std::vector<uint8_t> out(8 + header.size() + data);
   for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(len >> (8 * i));
-  out.insert(out.end(), header.begin(), header.end());
-  for (size_t i = 0; i < data; ++i) out.push_back(static_cast<uint8_t>(i * 7 + 1));
+  std::memcpy(out.data() + 8, header.data(), header.size());
+  for (size_t i = 0; i < data; ++i) out[8 + header.size() + i] = static_cast<uint8_t>(i * 7 + 1);
   return out;
 }
 
@@ -374,6 +374,20 @@ TEST(SafetensorsCheckpoint, MissingShardAndBadIndex) {
             std::string::npos);
   EXPECT_NE(index_error("deep", [](json&) { return std::string(100000, '['); }).find("nested"),
             std::string::npos);
+}
+
+TEST(SafetensorsCheckpoint, TensorInTwoShards) {
+  const fs::path dir = scratch("two_shards");
+  ASSERT_TRUE(shard_writer().write_sharded(dir, "model", 250, pattern_fill()).ok());
+  SafetensorsWriter w;  // shard 2 again, now also holding 'a'
+  for (const char* name : {"c", "d", "a"}) ASSERT_TRUE(w.add(name, DType::U8, {10, 10}).ok());
+  ASSERT_TRUE(w.write(dir / "model-00002-of-00004.safetensors", pattern_fill()).ok());
+  auto ckpt = SafetensorsCheckpoint::open(dir);
+  ASSERT_FALSE(ckpt.ok());
+  EXPECT_NE(ckpt.error().find("tensor 'a' is in both 'model-00001-of-00004.safetensors' and "
+                              "'model-00002-of-00004.safetensors'"),
+            std::string::npos)
+      << ckpt.error();
 }
 
 TEST(SafetensorsCheckpoint, BrokenShardIsReported) {
