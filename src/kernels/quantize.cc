@@ -27,12 +27,14 @@ int nearest_int(float v) {
   return (bits & 0x007fffff) - 0x00400000;
 }
 
-// float -> int truncation that is defined for NaN and out-of-range values
-// (a plain cast is UB there). In range it equals the cast.
-int trunc_to_int(float v, int lo, int hi) {
-  if (!(v >= static_cast<float>(lo))) return lo;  // also NaN
-  if (v >= static_cast<float>(hi)) return hi;
-  return static_cast<int>(v);
+// C's float -> int conversion as x86 performs it (cvttss2si): truncation, and
+// INT_MIN for NaN and out-of-range values, where C++ leaves a plain cast
+// undefined. ggml's reference code casts such values when a block's scale
+// is tiny enough for 1/d to overflow; emulating the instruction keeps keel's
+// bytes equal to what llama.cpp and gguf-py (numpy casts the same way) write.
+int32_t x86_trunc(float v) {
+  if (!(v > -2147483648.0f && v < 2147483648.0f)) return INT32_MIN;
+  return static_cast<int32_t>(v);
 }
 
 int clamp_int(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
@@ -51,8 +53,7 @@ void quantize_q8_0(const float* x, BlockQ8_0* y, int64_t nb) {
     y[i].d = f32_to_f16(d);
     for (int j = 0; j < kQK; ++j) {
       // roundf: halves away from zero, as ggml and gguf-py's np_roundf.
-      const float r = std::round(x[j] * id);
-      y[i].qs[j] = static_cast<int8_t>(trunc_to_int(r, -128, 127));
+      y[i].qs[j] = static_cast<int8_t>(x86_trunc(std::round(x[j] * id)));  // |q| <= 127 when finite
     }
   }
 }
@@ -79,8 +80,9 @@ void quantize_q4_0(const float* x, BlockQ4_0* y, int64_t nb) {
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     y[i].d = f32_to_f16(d);
     for (int j = 0; j < kQK / 2; ++j) {
-      const int q0 = trunc_to_int(x[j] * id + 8.5f, 0, 15);
-      const int q1 = trunc_to_int(x[j + kQK / 2] * id + 8.5f, 0, 15);
+      // ggml: MIN(15, (int8_t)(x * id + 8.5f)), stored through uint8_t.
+      const uint8_t q0 = static_cast<uint8_t>(std::min<int>(15, static_cast<int8_t>(x86_trunc(x[j] * id + 8.5f))));
+      const uint8_t q1 = static_cast<uint8_t>(std::min<int>(15, static_cast<int8_t>(x86_trunc(x[j + kQK / 2] * id + 8.5f))));
       y[i].qs[j] = static_cast<uint8_t>(q0 | (q1 << 4));
     }
   }
