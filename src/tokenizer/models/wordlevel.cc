@@ -34,6 +34,8 @@ std::optional<std::string> WordLevelModel::id_to_token(uint32_t id) const {
 }
 
 Status WordLevelModel::tokenize(std::string_view sequence, std::vector<Token>& out) const {
+  // The pipeline never hands over an empty split (HF drops them).
+  if (sequence.empty()) return Status::Ok();
   uint32_t id;
   if (vocab_.find(sequence, id)) {
     out.push_back(Token{id, std::string(sequence), {0, sequence.size()}});

@@ -1,7 +1,8 @@
-// Builds a post-processor from tokenizer.json's "post_processor" object. HF
-// deserializes these untagged: with "type" the named processor is built;
-// without it, Roberta (sep, cls, trim_offsets, add_prefix_space all present),
-// then Bert (sep, cls), then Template (single, pair, special_tokens) are tried.
+// Builds a post-processor from tokenizer.json's "post_processor" object,
+// reproducing HF's untagged deserialization (see make_any): Roberta (sep, cls,
+// trim_offsets and add_prefix_space all present), Bert (sep, cls), ByteLevel
+// (with its type), Template (single, pair, special_tokens), Sequence (with its
+// type), first match wins.
 #include <nlohmann/json.hpp>
 
 #include "core/utf8.h"
@@ -38,14 +39,14 @@ Result<ProcPtr> make_bert(const json& j, const std::string& path) {
   return ProcPtr(new BertProcessing(std::move(*sep), std::move(*cls)));
 }
 
-Result<ProcPtr> make_roberta(const json& j, const std::string& path, bool require_all) {
+// HF's deserializer has no defaults for trim_offsets / add_prefix_space.
+Result<ProcPtr> make_roberta(const json& j, const std::string& path) {
   auto sep = token_pair(j, "sep", path);
   if (!sep.ok()) return sep.status();
   auto cls = token_pair(j, "cls", path);
   if (!cls.ok()) return cls.status();
-  if (require_all)
-    for (const char* key : {"trim_offsets", "add_prefix_space"})
-      if (!jf::find(j, key)) return Error(jf::join(path, key), ": missing required field");
+  for (const char* key : {"trim_offsets", "add_prefix_space"})
+    if (!jf::find(j, key)) return Error(jf::join(path, key), ": missing required field");
   auto trim = jf::bool_or(j, "trim_offsets", path, true);
   if (!trim.ok()) return trim.status();
   auto aps = jf::bool_or(j, "add_prefix_space", path, true);
@@ -164,22 +165,26 @@ Result<ProcPtr> make_sequence(const json& j, const std::string& path) {
 
 Result<ProcPtr> make_any(const json& j, const std::string& path) {
   KEEL_RETURN_IF_ERROR(jf::expect_object(j, path));
-  auto type = jf::opt_string(j, "type", path);
-  if (!type.ok()) return type.status();
-  if (type->has_value()) {
-    const std::string& t = **type;
-    if (t == "TemplateProcessing") return make_template(j, path);
-    if (t == "BertProcessing") return make_bert(j, path);
-    if (t == "RobertaProcessing") return make_roberta(j, path, false);
-    if (t == "ByteLevel") return make_byte_level(j, path);
-    if (t == "Sequence") return make_sequence(j, path);
-    return Error(jf::join(path, "type"), ": unknown post-processor type \"", printable(t),
-                 "\" (expected TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel or Sequence)");
-  }
-  if (auto p = make_roberta(j, path, true); p.ok()) return p;
-  if (auto p = make_bert(j, path); p.ok()) return p;
+  const json* tj = jf::find(j, "type");
+  const std::string type = tj && tj->is_string() ? tj->get<std::string>() : "";
+  // HF tries each form in this order and keeps the first that deserializes.
+  // Only ByteLevel and Sequence check "type"; Roberta, Bert and Template ignore
+  // it, so e.g. {"type": "RobertaProcessing", "sep", "cls"} (no trim_offsets /
+  // add_prefix_space) is a BertProcessing there, and here.
+  auto roberta = make_roberta(j, path);
+  if (roberta.ok()) return roberta;
+  auto bert = make_bert(j, path);
+  if (bert.ok()) return bert;
+  if (type == "ByteLevel") return make_byte_level(j, path);
   auto tpl = make_template(j, path);
   if (tpl.ok()) return tpl;
+  if (type == "Sequence") return make_sequence(j, path);
+  // Nothing matched: explain in terms of the declared type.
+  if (type == "TemplateProcessing") return tpl.status();
+  if (type == "BertProcessing" || type == "RobertaProcessing") return bert.status();
+  if (!type.empty())
+    return Error(jf::join(path, "type"), ": unknown post-processor type \"", printable(type),
+                 "\" (expected TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel or Sequence)");
   return Error(path, ": post-processor has no \"type\" and is neither Roberta, Bert nor Template (as Template: ",
                tpl.error(), ")");
 }
