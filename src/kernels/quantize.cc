@@ -41,60 +41,51 @@ int clamp_int(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
 // ---------------------------------------------------------------- q8_0, q4_0
 
-void quantize_q8_0(const float* x, BlockQ8_0* y, int64_t nb) {
-  for (int64_t i = 0; i < nb; ++i, x += kQK) {
-    float amax = 0.0f;
-    for (int j = 0; j < kQK; ++j) {
-      const float a = std::fabs(x[j]);
-      amax = amax > a ? amax : a;  // ggml's MAX(): a NaN propagates, like numpy's max
-    }
-    const float d = amax / 127;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    y[i].d = f32_to_f16(d);
-    for (int j = 0; j < kQK; ++j) {
-      // roundf: halves away from zero, as ggml and gguf-py's np_roundf.
-      y[i].qs[j] = static_cast<int8_t>(x86_trunc(std::round(x[j] * id)));  // |q| <= 127 when finite
-    }
+// Per-block kernels: x / y are one block's kQK or kQKK floats.
+
+void quantize_q8_0(const float* x, BlockQ8_0& b) {
+  float amax = 0.0f;
+  for (int j = 0; j < kQK; ++j) {
+    const float a = std::fabs(x[j]);
+    amax = amax > a ? amax : a;  // ggml's MAX(): a NaN propagates, like numpy's max
   }
+  const float d = amax / 127;
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  b.d = f32_to_f16(d);
+  // roundf: halves away from zero, as ggml and gguf-py's np_roundf; |q| <= 127 when finite.
+  for (int j = 0; j < kQK; ++j) b.qs[j] = static_cast<int8_t>(x86_trunc(std::round(x[j] * id)));
 }
 
-void dequantize_q8_0(const BlockQ8_0* x, float* y, int64_t nb) {
-  for (int64_t i = 0; i < nb; ++i) {
-    const float d = f16_to_f32(x[i].d);
-    for (int j = 0; j < kQK; ++j) *y++ = x[i].qs[j] * d;
-  }
+void dequantize_q8_0(const BlockQ8_0& b, float* y) {
+  const float d = f16_to_f32(b.d);
+  for (int j = 0; j < kQK; ++j) y[j] = b.qs[j] * d;
 }
 
-void quantize_q4_0(const float* x, BlockQ4_0* y, int64_t nb) {
-  for (int64_t i = 0; i < nb; ++i, x += kQK) {
-    // The signed value of largest magnitude (first one on ties) maps to -8, so
-    // the asymmetric range [-8, 7] is used fully on the side that needs it.
-    float amax = 0.0f, max = 0.0f;
-    for (int j = 0; j < kQK; ++j) {
-      if (amax < std::fabs(x[j])) {
-        amax = std::fabs(x[j]);
-        max = x[j];
-      }
-    }
-    const float d = max / -8;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    y[i].d = f32_to_f16(d);
-    for (int j = 0; j < kQK / 2; ++j) {
-      // ggml: MIN(15, (int8_t)(x * id + 8.5f)), stored through uint8_t.
-      const uint8_t q0 = static_cast<uint8_t>(std::min<int>(15, static_cast<int8_t>(x86_trunc(x[j] * id + 8.5f))));
-      const uint8_t q1 = static_cast<uint8_t>(std::min<int>(15, static_cast<int8_t>(x86_trunc(x[j + kQK / 2] * id + 8.5f))));
-      y[i].qs[j] = static_cast<uint8_t>(q0 | (q1 << 4));
+void quantize_q4_0(const float* x, BlockQ4_0& b) {
+  // The signed value of largest magnitude (first one on ties) maps to -8, so
+  // the asymmetric range [-8, 7] is used fully on the side that needs it.
+  float amax = 0.0f, max = 0.0f;
+  for (int j = 0; j < kQK; ++j) {
+    if (amax < std::fabs(x[j])) {
+      amax = std::fabs(x[j]);
+      max = x[j];
     }
   }
+  const float d = max / -8;
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  b.d = f32_to_f16(d);
+  // ggml: MIN(15, (int8_t)(x * id + 8.5f)), stored through uint8_t.
+  auto q = [&](float v) {
+    return static_cast<uint8_t>(std::min<int>(15, static_cast<int8_t>(x86_trunc(v * id + 8.5f))));
+  };
+  for (int j = 0; j < kQK / 2; ++j) b.qs[j] = static_cast<uint8_t>(q(x[j]) | (q(x[j + kQK / 2]) << 4));
 }
 
-void dequantize_q4_0(const BlockQ4_0* x, float* y, int64_t nb) {
-  for (int64_t i = 0; i < nb; ++i, y += kQK) {
-    const float d = f16_to_f32(x[i].d);
-    for (int j = 0; j < kQK / 2; ++j) {
-      y[j] = ((x[i].qs[j] & 0x0f) - 8) * d;
-      y[j + kQK / 2] = ((x[i].qs[j] >> 4) - 8) * d;
-    }
+void dequantize_q4_0(const BlockQ4_0& b, float* y) {
+  const float d = f16_to_f32(b.d);
+  for (int j = 0; j < kQK / 2; ++j) {
+    y[j] = ((b.qs[j] & 0x0f) - 8) * d;
+    y[j + kQK / 2] = ((b.qs[j] >> 4) - 8) * d;
   }
 }
 
@@ -179,71 +170,65 @@ void get_scale_min_k4(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {
   }
 }
 
-void quantize_q4_K(const float* x, BlockQ4_K* y, int64_t nb) {
+void quantize_q4_K(const float* x, BlockQ4_K& b) {
   uint8_t L[kQKK], Laux[32];
   float weights[32], mins[kQKK / 32], scales[kQKK / 32];
-  for (int64_t i = 0; i < nb; ++i, x += kQKK) {
-    BlockQ4_K& b = y[i];
-    std::memset(&b, 0, sizeof(b));
-    float max_scale = 0, max_min = 0;  // scales are >= 0 since the min is subtracted
-    for (int j = 0; j < kQKK / 32; ++j) {
-      const float* xs = x + 32 * j;
-      float sum_x2 = 0;
-      for (int l = 0; l < 32; ++l) sum_x2 += xs[l] * xs[l];
-      const float av_x = std::sqrt(sum_x2 / 32);
-      for (int l = 0; l < 32; ++l) weights[l] = av_x + std::fabs(xs[l]);
-      scales[j] = make_qkx2_quants(32, 15, xs, weights, L + 32 * j, &mins[j], Laux, -1.f, 0.1f, 20);
-      if (scales[j] > max_scale) max_scale = scales[j];
-      if (mins[j] > max_min) max_min = mins[j];
-    }
-    const float inv_scale = max_scale > 0 ? 63.f / max_scale : 0.f;
-    const float inv_min = max_min > 0 ? 63.f / max_min : 0.f;
-    for (int j = 0; j < kQKK / 32; ++j) {
-      // uint8_t truncation then MIN(63) as in ggml: keeps the same bytes.
-      const uint8_t ls = std::min<uint8_t>(63, static_cast<uint8_t>(nearest_int(inv_scale * scales[j])));
-      const uint8_t lm = std::min<uint8_t>(63, static_cast<uint8_t>(nearest_int(inv_min * mins[j])));
-      if (j < 4) {
-        b.scales[j] = ls;
-        b.scales[j + 4] = lm;
-      } else {
-        b.scales[j + 4] = static_cast<uint8_t>((ls & 0xf) | ((lm & 0xf) << 4));
-        b.scales[j - 4] |= static_cast<uint8_t>((ls >> 4) << 6);
-        b.scales[j] |= static_cast<uint8_t>((lm >> 4) << 6);
-      }
-    }
-    b.d = f32_to_f16(max_scale / 63.f);
-    b.dmin = f32_to_f16(max_min / 63.f);
-    // Re-quantize against the rounded 6-bit scales actually stored.
-    for (int j = 0; j < kQKK / 32; ++j) {
-      uint8_t sc, m;
-      get_scale_min_k4(j, b.scales, &sc, &m);
-      const float d = f16_to_f32(b.d) * sc;
-      if (d == 0.0f) continue;
-      const float dm = f16_to_f32(b.dmin) * m;
-      for (int ii = 0; ii < 32; ++ii)
-        L[32 * j + ii] = static_cast<uint8_t>(clamp_int(nearest_int((x[32 * j + ii] + dm) / d), 0, 15));
-    }
-    // Each 32 bytes of qs hold 64 elements: low nibbles the first 32, high the next.
-    uint8_t* q = b.qs;
-    for (int j = 0; j < kQKK; j += 64, q += 32)
-      for (int l = 0; l < 32; ++l) q[l] = static_cast<uint8_t>(L[j + l] | (L[j + l + 32] << 4));
+  float max_scale = 0, max_min = 0;  // scales are >= 0 since the min is subtracted
+  for (int j = 0; j < kQKK / 32; ++j) {
+    const float* xs = x + 32 * j;
+    float sum_x2 = 0;
+    for (int l = 0; l < 32; ++l) sum_x2 += xs[l] * xs[l];
+    const float av_x = std::sqrt(sum_x2 / 32);
+    for (int l = 0; l < 32; ++l) weights[l] = av_x + std::fabs(xs[l]);
+    scales[j] = make_qkx2_quants(32, 15, xs, weights, L + 32 * j, &mins[j], Laux, -1.f, 0.1f, 20);
+    if (scales[j] > max_scale) max_scale = scales[j];
+    if (mins[j] > max_min) max_min = mins[j];
   }
+  const float inv_scale = max_scale > 0 ? 63.f / max_scale : 0.f;
+  const float inv_min = max_min > 0 ? 63.f / max_min : 0.f;
+  for (int j = 0; j < kQKK / 32; ++j) {
+    // uint8_t truncation then MIN(63) as in ggml: keeps the same bytes.
+    const uint8_t ls = std::min<uint8_t>(63, static_cast<uint8_t>(nearest_int(inv_scale * scales[j])));
+    const uint8_t lm = std::min<uint8_t>(63, static_cast<uint8_t>(nearest_int(inv_min * mins[j])));
+    if (j < 4) {
+      b.scales[j] = ls;
+      b.scales[j + 4] = lm;
+    } else {
+      b.scales[j + 4] = static_cast<uint8_t>((ls & 0xf) | ((lm & 0xf) << 4));
+      b.scales[j - 4] |= static_cast<uint8_t>((ls >> 4) << 6);
+      b.scales[j] |= static_cast<uint8_t>((lm >> 4) << 6);
+    }
+  }
+  b.d = f32_to_f16(max_scale / 63.f);
+  b.dmin = f32_to_f16(max_min / 63.f);
+  // Re-quantize against the rounded 6-bit scales actually stored.
+  for (int j = 0; j < kQKK / 32; ++j) {
+    uint8_t sc, m;
+    get_scale_min_k4(j, b.scales, &sc, &m);
+    const float d = f16_to_f32(b.d) * sc;
+    if (d == 0.0f) continue;
+    const float dm = f16_to_f32(b.dmin) * m;
+    for (int ii = 0; ii < 32; ++ii)
+      L[32 * j + ii] = static_cast<uint8_t>(clamp_int(nearest_int((x[32 * j + ii] + dm) / d), 0, 15));
+  }
+  // Each 32 bytes of qs hold 64 elements: low nibbles the first 32, high the next.
+  uint8_t* q = b.qs;
+  for (int j = 0; j < kQKK; j += 64, q += 32)
+    for (int l = 0; l < 32; ++l) q[l] = static_cast<uint8_t>(L[j + l] | (L[j + l + 32] << 4));
 }
 
-void dequantize_q4_K(const BlockQ4_K* x, float* y, int64_t nb) {
-  for (int64_t i = 0; i < nb; ++i) {
-    const float d = f16_to_f32(x[i].d);
-    const float min = f16_to_f32(x[i].dmin);
-    const uint8_t* q = x[i].qs;
-    for (int j = 0, is = 0; j < kQKK; j += 64, q += 32, is += 2) {
-      uint8_t sc, m;
-      get_scale_min_k4(is, x[i].scales, &sc, &m);
-      const float d1 = d * sc, m1 = min * m;
-      get_scale_min_k4(is + 1, x[i].scales, &sc, &m);
-      const float d2 = d * sc, m2 = min * m;
-      for (int l = 0; l < 32; ++l) *y++ = d1 * (q[l] & 0xf) - m1;
-      for (int l = 0; l < 32; ++l) *y++ = d2 * (q[l] >> 4) - m2;
-    }
+void dequantize_q4_K(const BlockQ4_K& b, float* y) {
+  const float d = f16_to_f32(b.d);
+  const float min = f16_to_f32(b.dmin);
+  const uint8_t* q = b.qs;
+  for (int j = 0, is = 0; j < kQKK; j += 64, q += 32, is += 2) {
+    uint8_t sc, m;
+    get_scale_min_k4(is, b.scales, &sc, &m);
+    const float d1 = d * sc, m1 = min * m;
+    get_scale_min_k4(is + 1, b.scales, &sc, &m);
+    const float d2 = d * sc, m2 = min * m;
+    for (int l = 0; l < 32; ++l) *y++ = d1 * (q[l] & 0xf) - m1;
+    for (int l = 0; l < 32; ++l) *y++ = d2 * (q[l] >> 4) - m2;
   }
 }
 
@@ -296,70 +281,86 @@ float make_qx_quants_rmse1(int n, int nmax, const float* x, int8_t* L) {
   return scale;
 }
 
-void quantize_q6_K(const float* x, BlockQ6_K* y, int64_t nb) {
+void quantize_q6_K(const float* x, BlockQ6_K& b) {
   int8_t L[kQKK];
   float scales[kQKK / 16];
-  for (int64_t i = 0; i < nb; ++i, x += kQKK) {
-    BlockQ6_K& b = y[i];
-    float max_scale = 0, max_abs_scale = 0;
-    for (int ib = 0; ib < kQKK / 16; ++ib) {
-      scales[ib] = make_qx_quants_rmse1(16, 32, x + 16 * ib, L + 16 * ib);
-      const float abs_scale = std::fabs(scales[ib]);
-      if (abs_scale > max_abs_scale) {
-        max_abs_scale = abs_scale;
-        max_scale = scales[ib];
-      }
+  float max_scale = 0, max_abs_scale = 0;
+  for (int ib = 0; ib < kQKK / 16; ++ib) {
+    scales[ib] = make_qx_quants_rmse1(16, 32, x + 16 * ib, L + 16 * ib);
+    const float abs_scale = std::fabs(scales[ib]);
+    if (abs_scale > max_abs_scale) {
+      max_abs_scale = abs_scale;
+      max_scale = scales[ib];
     }
-    std::memset(&b, 0, sizeof(b));
-    if (max_abs_scale < kGroupMaxEps) continue;  // all zeros (d = +0)
+  }
+  if (max_abs_scale < kGroupMaxEps) return;  // all zeros (d = +0); the caller zeroed b
 
-    const float iscale = -128.f / max_scale;
-    b.d = f32_to_f16(1 / iscale);
-    for (int ib = 0; ib < kQKK / 16; ++ib)
-      b.scales[ib] = static_cast<int8_t>(std::min(127, nearest_int(iscale * scales[ib])));
-    // Re-quantize against the stored 8-bit scales.
-    for (int j = 0; j < kQKK / 16; ++j) {
-      const float d = f16_to_f32(b.d) * b.scales[j];
-      if (d == 0.0f) continue;
-      for (int ii = 0; ii < 16; ++ii)
-        L[16 * j + ii] = static_cast<int8_t>(clamp_int(nearest_int(x[16 * j + ii] / d), -32, 31) + 32);
-    }
-    // Per 128 elements: ql[0..63] hold low nibbles (elements l and l+64 share a
-    // byte, likewise l+32 and l+96); qh[0..31] hold the 2 high bits of 4 elements.
-    uint8_t* ql = b.ql;
-    uint8_t* qh = b.qh;
-    for (int j = 0; j < kQKK; j += 128, ql += 64, qh += 32) {
-      for (int l = 0; l < 32; ++l) {
-        const uint8_t q1 = L[j + l] & 0xf, q2 = L[j + l + 32] & 0xf;
-        const uint8_t q3 = L[j + l + 64] & 0xf, q4 = L[j + l + 96] & 0xf;
-        ql[l] = static_cast<uint8_t>(q1 | (q3 << 4));
-        ql[l + 32] = static_cast<uint8_t>(q2 | (q4 << 4));
-        qh[l] = static_cast<uint8_t>((L[j + l] >> 4) | ((L[j + l + 32] >> 4) << 2) |
-                                     ((L[j + l + 64] >> 4) << 4) | ((L[j + l + 96] >> 4) << 6));
-      }
+  const float iscale = -128.f / max_scale;
+  b.d = f32_to_f16(1 / iscale);
+  for (int ib = 0; ib < kQKK / 16; ++ib)
+    b.scales[ib] = static_cast<int8_t>(std::min(127, nearest_int(iscale * scales[ib])));
+  // Re-quantize against the stored 8-bit scales.
+  for (int j = 0; j < kQKK / 16; ++j) {
+    const float d = f16_to_f32(b.d) * b.scales[j];
+    if (d == 0.0f) continue;
+    for (int ii = 0; ii < 16; ++ii)
+      L[16 * j + ii] = static_cast<int8_t>(clamp_int(nearest_int(x[16 * j + ii] / d), -32, 31) + 32);
+  }
+  // Per 128 elements: ql[0..63] hold low nibbles (elements l and l+64 share a
+  // byte, likewise l+32 and l+96); qh[0..31] hold the 2 high bits of 4 elements.
+  uint8_t* ql = b.ql;
+  uint8_t* qh = b.qh;
+  for (int j = 0; j < kQKK; j += 128, ql += 64, qh += 32) {
+    for (int l = 0; l < 32; ++l) {
+      const uint8_t q1 = L[j + l] & 0xf, q2 = L[j + l + 32] & 0xf;
+      const uint8_t q3 = L[j + l + 64] & 0xf, q4 = L[j + l + 96] & 0xf;
+      ql[l] = static_cast<uint8_t>(q1 | (q3 << 4));
+      ql[l + 32] = static_cast<uint8_t>(q2 | (q4 << 4));
+      qh[l] = static_cast<uint8_t>((L[j + l] >> 4) | ((L[j + l + 32] >> 4) << 2) |
+                                   ((L[j + l + 64] >> 4) << 4) | ((L[j + l + 96] >> 4) << 6));
     }
   }
 }
 
-void dequantize_q6_K(const BlockQ6_K* x, float* y, int64_t nb) {
-  for (int64_t i = 0; i < nb; ++i) {
-    const float d = f16_to_f32(x[i].d);
-    const uint8_t* ql = x[i].ql;
-    const uint8_t* qh = x[i].qh;
-    const int8_t* sc = x[i].scales;
-    for (int n = 0; n < kQKK; n += 128, y += 128, ql += 64, qh += 32, sc += 8) {
-      for (int l = 0; l < 32; ++l) {
-        const int is = l / 16;
-        const int q1 = ((ql[l] & 0xf) | (((qh[l] >> 0) & 3) << 4)) - 32;
-        const int q2 = ((ql[l + 32] & 0xf) | (((qh[l] >> 2) & 3) << 4)) - 32;
-        const int q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
-        const int q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
-        y[l] = d * sc[is] * q1;
-        y[l + 32] = d * sc[is + 2] * q2;
-        y[l + 64] = d * sc[is + 4] * q3;
-        y[l + 96] = d * sc[is + 6] * q4;
-      }
+void dequantize_q6_K(const BlockQ6_K& b, float* y) {
+  const float d = f16_to_f32(b.d);
+  const uint8_t* ql = b.ql;
+  const uint8_t* qh = b.qh;
+  const int8_t* sc = b.scales;
+  for (int n = 0; n < kQKK; n += 128, y += 128, ql += 64, qh += 32, sc += 8) {
+    for (int l = 0; l < 32; ++l) {
+      const int is = l / 16;
+      const int q1 = ((ql[l] & 0xf) | (((qh[l] >> 0) & 3) << 4)) - 32;
+      const int q2 = ((ql[l + 32] & 0xf) | (((qh[l] >> 2) & 3) << 4)) - 32;
+      const int q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+      const int q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+      y[l] = d * sc[is] * q1;
+      y[l + 32] = d * sc[is + 2] * q2;
+      y[l + 64] = d * sc[is + 4] * q3;
+      y[l + 96] = d * sc[is + 6] * q4;
     }
+  }
+}
+
+// Blocks are copied in and out with memcpy: GGUF data and caller buffers need
+// not be aligned for the block structs (general.alignment may be 1).
+template <typename Block, int kElems, void (*Kernel)(const float*, Block&)>
+void quantize_blocks(const float* x, void* dst, int64_t nb) {
+  auto* out = static_cast<uint8_t*>(dst);
+  for (int64_t i = 0; i < nb; ++i) {
+    Block b{};  // zeroed: kernels OR bits into fields
+    Kernel(x + i * kElems, b);
+    std::memcpy(out + i * sizeof(Block), &b, sizeof(Block));
+  }
+}
+
+template <typename Block, int kElems, void (*Kernel)(const Block&, float*)>
+void dequantize_blocks(const void* src, float* y, int64_t nb) {
+  const auto* in = static_cast<const uint8_t*>(src);
+  for (int64_t i = 0; i < nb; ++i) {
+    Block b;
+    std::memcpy(&b, in + i * sizeof(Block), sizeof(Block));
+    Kernel(b, y + i * kElems);
   }
 }
 
@@ -400,12 +401,10 @@ Status dequantize_row(DType src_type, const void* src, float* dst, int64_t n) {
       }
       return Status::Ok();
     }
-    // Block structs have 2-byte alignment at most; GGUF tensor data is
-    // aligned to >= 32 bytes and blocks are packed, so the casts are aligned.
-    case DType::Q8_0: dequantize_q8_0(static_cast<const BlockQ8_0*>(src), dst, *nb); return Status::Ok();
-    case DType::Q4_0: dequantize_q4_0(static_cast<const BlockQ4_0*>(src), dst, *nb); return Status::Ok();
-    case DType::Q4_K: dequantize_q4_K(static_cast<const BlockQ4_K*>(src), dst, *nb); return Status::Ok();
-    case DType::Q6_K: dequantize_q6_K(static_cast<const BlockQ6_K*>(src), dst, *nb); return Status::Ok();
+    case DType::Q8_0: dequantize_blocks<BlockQ8_0, kQK, dequantize_q8_0>(src, dst, *nb); return Status::Ok();
+    case DType::Q4_0: dequantize_blocks<BlockQ4_0, kQK, dequantize_q4_0>(src, dst, *nb); return Status::Ok();
+    case DType::Q4_K: dequantize_blocks<BlockQ4_K, kQKK, dequantize_q4_K>(src, dst, *nb); return Status::Ok();
+    case DType::Q6_K: dequantize_blocks<BlockQ6_K, kQKK, dequantize_q6_K>(src, dst, *nb); return Status::Ok();
     default:
       return Error("dequantize_row: no dequantization for dtype ", dtype_name(src_type));
   }
@@ -434,10 +433,10 @@ Status quantize_row(DType dst_type, const float* src, void* dst, int64_t n) {
       }
       return Status::Ok();
     }
-    case DType::Q8_0: quantize_q8_0(src, static_cast<BlockQ8_0*>(dst), *nb); return Status::Ok();
-    case DType::Q4_0: quantize_q4_0(src, static_cast<BlockQ4_0*>(dst), *nb); return Status::Ok();
-    case DType::Q4_K: quantize_q4_K(src, static_cast<BlockQ4_K*>(dst), *nb); return Status::Ok();
-    case DType::Q6_K: quantize_q6_K(src, static_cast<BlockQ6_K*>(dst), *nb); return Status::Ok();
+    case DType::Q8_0: quantize_blocks<BlockQ8_0, kQK, quantize_q8_0>(src, dst, *nb); return Status::Ok();
+    case DType::Q4_0: quantize_blocks<BlockQ4_0, kQK, quantize_q4_0>(src, dst, *nb); return Status::Ok();
+    case DType::Q4_K: quantize_blocks<BlockQ4_K, kQKK, quantize_q4_K>(src, dst, *nb); return Status::Ok();
+    case DType::Q6_K: quantize_blocks<BlockQ6_K, kQKK, quantize_q6_K>(src, dst, *nb); return Status::Ok();
     default:
       return Error("quantize_row: no quantization to dtype ", dtype_name(dst_type));
   }

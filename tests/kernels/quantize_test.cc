@@ -247,6 +247,21 @@ TEST(Quantize, KQuantsRequantizeStably) {
   }
 }
 
+TEST(Quantize, UnalignedBuffers) {
+  // GGUF data with general.alignment = 1 can start at any byte.
+  for (DType t : kQuantizable) {
+    const size_t n = 2 * std::max<size_t>(32, dtype_info(t).block_elems);
+    const std::vector<float> x = gaussian(n, 21);
+    const std::vector<uint8_t> aligned = quantize(t, x);
+    std::vector<uint8_t> buf(aligned.size() + 1);
+    ASSERT_TRUE(quantize_row(t, x.data(), buf.data() + 1, static_cast<int64_t>(n)).ok());
+    EXPECT_TRUE(std::equal(aligned.begin(), aligned.end(), buf.begin() + 1)) << dtype_name(t);
+    std::vector<float> y(n);
+    ASSERT_TRUE(dequantize_row(t, buf.data() + 1, y.data(), static_cast<int64_t>(n)).ok());
+    EXPECT_EQ(y, dequantize(t, aligned, n)) << dtype_name(t);
+  }
+}
+
 TEST(Quantize, RejectsBadArguments) {
   std::vector<float> x(64, 1.0f);
   std::vector<uint8_t> q(1024);
