@@ -9,11 +9,18 @@
 // first, so shape = reversed(ne). Tensor offsets are relative to the data section
 // and multiples of the alignment.
 //
-// Validation reports every problem it can with the byte offset where it was
-// found: bad magic or version, counts that cannot fit in the file, strings that
-// run past the end or are not UTF-8, unknown value or tensor types, n_dims > 4,
-// zero or overflowing dims, a row length that is not whole blocks, misaligned or
+// Validation reports every problem it can, one per line, each as
+//   "<source>: byte <offset>: <key 'k' | tensor 't'>: <what>"
+// (at most 100 lines, then a count): bad magic or version (v1, big-endian),
+// counts that cannot fit in the bytes left, strings that run past the end,
+// keys and tensor names that are empty or not UTF-8, names over 63 bytes,
+// unknown value or tensor types (named via ggml_type_name), bools other than
+// 0/1, general.alignment not a u32 power of two, n_dims outside 1..4, zero or
+// overflowing dims, a row length that is not whole blocks, misaligned or
 // out-of-range or overlapping tensor data, duplicate keys or tensor names.
+// A problem that loses the parse position (a string past the end, an unknown
+// value type) ends the parse. Nothing is reserved before its count is bounded
+// by the bytes remaining; parsed metadata takes ~50 bytes per array item.
 #pragma once
 
 #include <cstdint>
@@ -102,6 +109,9 @@ class GgufFile {
   const std::string& source() const { return source_; }
   uint32_t version() const { return version_; }
   uint32_t alignment() const { return alignment_; }
+  // Start of the data section: the end of the tensor infos rounded up to the
+  // alignment. In a file without tensors this may lie past the end of the
+  // file (writers need not pad it), as ggml and gguf-py also report it.
   uint64_t data_offset() const { return data_offset_; }
   uint64_t file_size() const { return bytes_.size(); }
 
@@ -130,7 +140,10 @@ class GgufFile {
 // Writes GGUF v3. Metadata keeps insertion order (set() on an existing key
 // replaces the value in place). Tensors are declared, then write() lays them out
 // aligned and calls fill(i, dst) for each with a buffer of its exact byte size.
-// If "general.alignment" is set (as U32) it is used; otherwise 32.
+// If "general.alignment" is set (as U32) it is used; otherwise 32. tensor(i)
+// reports the offset write() will use for the alignment set so far. Metadata
+// (types, array item types, UTF-8 keys) is checked by write(). The file is
+// written to path + ".tmp" and renamed; on any error the .tmp is removed.
 class GgufWriter {
  public:
   using Fill = std::function<Status(size_t index, std::span<uint8_t> dst)>;
