@@ -1,8 +1,8 @@
 #include "tokenizer/pre_tokenizers/unicode_tables.h"
 
+#include <algorithm>
 #include <cstring>
-#include <map>
-#include <string>
+#include <unordered_map>
 
 namespace keel::tok {
 
@@ -22,16 +22,28 @@ UnicodeTables::UnicodeTables() {
 void UnicodeTables::build(const unicode_data::CodeRange* ranges, size_t n,
                           std::vector<uint16_t>& index, std::vector<uint8_t>& blocks) {
   std::vector<uint8_t> flat(0x110000, 0);
-  for (size_t i = 0; i < n; ++i)
-    for (uint32_t c = ranges[i].first; c <= ranges[i].last && c < 0x110000; ++c)
-      flat[c] = ranges[i].value;
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t last = std::min<uint32_t>(ranges[i].last, 0x10FFFF);
+    if (ranges[i].first <= last)
+      std::memset(&flat[ranges[i].first], ranges[i].value, last - ranges[i].first + 1);
+  }
   index.assign(0x1100, 0);
-  std::map<std::string, uint16_t> seen;
+  // Block hash -> block number; a hash collision with different content just
+  // stores the block again (correct, merely less compact).
+  std::unordered_map<uint64_t, uint16_t> seen;
   for (size_t b = 0; b < 0x1100; ++b) {
-    std::string key(reinterpret_cast<const char*>(&flat[b << 8]), 256);
-    auto [it, added] = seen.emplace(std::move(key), static_cast<uint16_t>(seen.size()));
-    if (added) blocks.insert(blocks.end(), flat.begin() + (b << 8), flat.begin() + (b << 8) + 256);
-    index[b] = it->second;
+    const uint8_t* block = &flat[b << 8];
+    uint64_t h = 1469598103934665603ull;
+    for (size_t k = 0; k < 256; ++k) h = (h ^ block[k]) * 1099511628211ull;
+    auto it = seen.find(h);
+    if (it != seen.end() && std::memcmp(&blocks[size_t(it->second) << 8], block, 256) == 0) {
+      index[b] = it->second;
+      continue;
+    }
+    const auto id = static_cast<uint16_t>(blocks.size() >> 8);
+    blocks.insert(blocks.end(), block, block + 256);
+    seen.emplace(h, id);
+    index[b] = id;
   }
 }
 
