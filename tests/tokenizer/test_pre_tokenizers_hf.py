@@ -170,8 +170,14 @@ def test_varied_and_random(config):
     compare(config, VARIED + random_strings(300, 11))
 
 
-@pytest.mark.parametrize("config", [c for c in CONFIGS if c.get("type") != "Split" or c in (
-    split(GPT2), split(LLAMA3), split(QWEN2))], ids=lambda c: json.dumps(c, ensure_ascii=True)[:120])
+CORPUS_CONFIGS = [{"type": "BertPreTokenizer"}, {"type": "Whitespace"}, {"type": "UnicodeScripts"},
+                  {"type": "Digits", "individual_digits": False}, {"type": "Punctuation"},
+                  byte_level(False), byte_level(True), metaspace("first"), split(GPT2), split(LLAMA3),
+                  split(QWEN2), {"type": "Sequence", "pretokenizers": [
+                      {"type": "WhitespaceSplit"}, metaspace("always")]}]
+
+
+@pytest.mark.parametrize("config", CORPUS_CONFIGS, ids=lambda c: json.dumps(c, ensure_ascii=True)[:120])
 def test_corpus(config):
     compare(config, corpus_strings())
 
