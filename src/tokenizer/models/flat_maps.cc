@@ -54,9 +54,9 @@ void PairMap::reserve(size_t n) {
   mask_ = want - 1;
   shift_ = 64 - __builtin_ctzll(want);
   for (const Slot& s : old) {
-    if (!s.used) continue;
+    if (s.key == kEmpty) continue;
     size_t i = slot_of(s.key);
-    while (slots_[i].used) i = (i + 1) & mask_;
+    while (slots_[i].key != kEmpty) i = (i + 1) & mask_;
     slots_[i] = s;
   }
 }
@@ -64,13 +64,18 @@ void PairMap::reserve(size_t n) {
 void PairMap::grow() { reserve(size_ * 2 + 8); }
 
 void PairMap::insert(uint32_t a, uint32_t b, Value v) {
+  const uint64_t key = (uint64_t(a) << 32) | b;
+  if (key == kEmpty) {
+    if (!has_max_key_) ++size_;
+    has_max_key_ = true;
+    max_key_value_ = v;
+    return;
+  }
   if ((size_ + 1) * 2 > slots_.size()) grow();
-  uint64_t key = (uint64_t(a) << 32) | b;
-  size_t i = slot_of(key);
-  for (;; i = (i + 1) & mask_) {
+  for (size_t i = slot_of(key);; i = (i + 1) & mask_) {
     Slot& s = slots_[i];
-    if (!s.used) {
-      s = Slot{key, v, true};
+    if (s.key == kEmpty) {
+      s = Slot{key, v};
       ++size_;
       return;
     }

@@ -80,7 +80,9 @@ class StringIdMap {
   size_t mask_ = 0;
 };
 
-// (uint32, uint32) -> (rank, new id), for BPE merges.
+// (uint32, uint32) -> (rank, new id), for BPE merges. 16-byte slots (the
+// whole GPT-2 merge table is 2 MB); the all-ones key marks empty slots, and
+// the one pair that packs to it, (0xFFFFFFFF, 0xFFFFFFFF), is kept aside.
 class PairMap {
  public:
   struct Value {
@@ -90,21 +92,22 @@ class PairMap {
   void reserve(size_t n);
   void insert(uint32_t a, uint32_t b, Value v);
   const Value* find(uint32_t a, uint32_t b) const {
+    const uint64_t key = (uint64_t(a) << 32) | b;
+    if (key == kEmpty) return has_max_key_ ? &max_key_value_ : nullptr;
     if (slots_.empty()) return nullptr;
-    uint64_t key = (uint64_t(a) << 32) | b;
     for (size_t i = slot_of(key);; i = (i + 1) & mask_) {
       const Slot& s = slots_[i];
-      if (!s.used) return nullptr;
       if (s.key == key) return &s.value;
+      if (s.key == kEmpty) return nullptr;
     }
   }
   size_t size() const { return size_; }
 
  private:
+  static constexpr uint64_t kEmpty = ~uint64_t(0);
   struct Slot {
-    uint64_t key = 0;
+    uint64_t key = kEmpty;
     Value value{};
-    bool used = false;
   };
   size_t slot_of(uint64_t key) const { return (key * 0x9E3779B97F4A7C15ull) >> shift_; }
   void grow();
@@ -112,6 +115,8 @@ class PairMap {
   size_t mask_ = 0;
   int shift_ = 64;
   size_t size_ = 0;
+  bool has_max_key_ = false;
+  Value max_key_value_{};
 };
 
 }  // namespace keel::tok
