@@ -3,7 +3,7 @@
 // Rust library through its Node binding) over the corpus and writes what it
 // returns, in the same JSON-lines format as `keel tokenize` / `keel detokenize`.
 //
-//   node hf_tokenize.js <node_modules> <tokenizer.json> <in_dir> <out_dir>
+//   node hf_tokenize.js <node_modules> <tokenizer.json> <in_dir> <out_dir> [single|nospecial|nopad]
 //
 // <in_dir> holds corpus.jsonl (one JSON string per line) and pairs.jsonl (one
 // JSON [a, b] per line). Writes to <out_dir>:
@@ -18,12 +18,13 @@
 //   decode_skip.jsonl     decode(ids, skipSpecialTokens=true)
 //   info.json             {vocab_size, max_id, has_truncation, has_padding}
 // A call that throws writes {"error": message} on its line (keel must fail there too).
+// With a mode as 5th argument only that mode's file is written (pairs.jsonl unused).
 'use strict';
 const fs = require('fs');
 const path = require('path');
 
 function usage() {
-  process.stderr.write('usage: hf_tokenize.js <node_modules> <tokenizer.json> <in_dir> <out_dir>\n');
+  process.stderr.write('usage: hf_tokenize.js <node_modules> <tokenizer.json> <in_dir> <out_dir> [mode]\n');
   process.exit(2);
 }
 
@@ -84,7 +85,7 @@ function rng(seed) {
 }
 
 async function main() {
-  const [modules, tokPath, inDir, outDir] = process.argv.slice(2);
+  const [modules, tokPath, inDir, outDir, only] = process.argv.slice(2);
   if (!outDir) usage();
   const { Tokenizer } = require(path.join(modules, 'tokenizers'));
   const json = fs.readFileSync(tokPath, 'utf8');
@@ -97,12 +98,21 @@ async function main() {
   }
   const cfg = JSON.parse(json);
   const corpus = readJsonLines(path.join(inDir, 'corpus.jsonl'));
-  const pairs = readJsonLines(path.join(inDir, 'pairs.jsonl'));
   fs.mkdirSync(outDir, { recursive: true });
   const limit = 64;
   const enc = (opts) => async (x) => encodingJson(await tok.encode(x, null, opts));
   const encPair = (opts) => async (p) => encodingJson(await tok.encode(p[0], p[1], opts));
 
+  if (only) {  // one encode mode over corpus.jsonl only (test_hf_parity.py's minimizer)
+    if (only === 'nopad') {
+      tok.disableTruncation();
+      tok.disablePadding();
+    }
+    const add = only !== 'nospecial';
+    writeLines(path.join(outDir, `${only}.jsonl`), await mapLimited(corpus, limit, enc({ addSpecialTokens: add })));
+    return;
+  }
+  const pairs = readJsonLines(path.join(inDir, 'pairs.jsonl'));
   const single = await mapLimited(corpus, limit, enc({ addSpecialTokens: true }));
   writeLines(path.join(outDir, 'single.jsonl'), single);
   writeLines(path.join(outDir, 'nospecial.jsonl'), await mapLimited(corpus, limit, enc({ addSpecialTokens: false })));

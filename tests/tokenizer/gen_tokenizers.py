@@ -507,7 +507,7 @@ def specs(shared):
     return out
 
 
-def shrink(tok, keep=600):
+def shrink(tok, keep=400):
     """The same tokenizer with a small vocabulary (ids < keep, merges among them) and
     no Precompiled charsmap: a fuzz seed well under libFuzzer's -max_len."""
     tok = json.loads(json.dumps(tok))
@@ -516,9 +516,10 @@ def shrink(tok, keep=600):
         m["vocab"] = m["vocab"][:keep] + [p for p in m["vocab"] if p[0].startswith("<0x")]
         m["unk_id"] = min(m["unk_id"], len(m["vocab"]) - 1)
     elif m["type"] == "WordPiece":  # BERT: specials < 110, common words from ~2000, ## pieces at the end
-        m["vocab"] = {k: i for k, i in m["vocab"].items() if i < 110 or 1996 <= i < 3000 or i >= 29600}
+        m["vocab"] = {k: i for k, i in m["vocab"].items() if i < 110 or 1996 <= i < 2500 or i >= 29900}
     else:
-        m["vocab"] = {k: i for k, i in m["vocab"].items() if i < keep}
+        needed = {m.get("unk_token")} | {t["content"] for t in tok["added_tokens"]}
+        m["vocab"] = {k: i for k, i in m["vocab"].items() if i < keep or k in needed}
     if m["type"] == "BPE":
         kept = []
         prefix = m.get("continuing_subword_prefix") or ""
