@@ -116,7 +116,7 @@ Result<std::vector<uint8_t>> serialize_head(const std::vector<std::pair<std::str
   }
   std::vector<uint8_t> out;
   ByteSink sink(out);
-  out.insert(out.end(), {'G', 'G', 'U', 'F'});
+  sink.le(0x46554747, 4);  // "GGUF"
   sink.le(3, 4);
   sink.le(tensors.size(), 8);
   sink.le(metadata.size(), 8);
