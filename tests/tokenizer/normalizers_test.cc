@@ -162,7 +162,8 @@ TEST(BertNormalizer, AsciiFastPathMatchesTwin) {
 TEST(BertNormalizer, GeneralPathMatchesTwin) {
   const std::vector<std::string> pool = {"a", "Z", " ", "\t", "\n", "\x01", "\x7f", "\u00e9", "E\u0301", "\u00c5",
                                          "\u4e2d", "\u56fd", "\U00020000", "\u3000", "\u00a0", "\u00ad", "\u200b",
-                                         "\ufffd", "\u0130", "\u0344", "\u1e9b\u0323", "\ufb01", "\ue000", "."};
+                                         "\ufffd", "\u0130", "\u0344", "\u1e9b\u0323", "\ufb01", "\ue000", ".",
+                                         "\u0315", "\u0316", "\u0323", "\uac00", "\u1100\u1161", "\u1e09", "\u00c0"};
   std::mt19937 rng(2);
   for (int opts = 0; opts < 24; ++opts) {
     BertNormalizerOptions o{.clean_text = (opts & 1) != 0, .handle_chinese_chars = (opts & 2) != 0,

@@ -36,37 +36,40 @@ TOOL = _tool()
 
 NODE_SCRIPT = r"""
 const {Tokenizer} = require(process.argv[1] + '/tokenizers');
-const readline = require('readline');
 function tok(normalizer, model) {
   return Tokenizer.fromString(JSON.stringify({version: '1.0', truncation: null, padding: null,
     added_tokens: [], normalizer, pre_tokenizer: null, post_processor: null, decoder: null, model}));
 }
-const cache = new Map();
-async function one(req) {
-  const key = JSON.stringify(req.normalizer);
-  let base = cache.get(key);
-  if (!base) {
-    base = tok(req.normalizer, {type: 'WordLevel', vocab: {'[UNK]': 0}, unk_token: '[UNK]'});
-    cache.set(key, base);
-  }
-  const normalized = base.getNormalizer().normalizeString(req.text);
-  const vocab = {};
-  let i = 0;
-  for (const c of Array.from(normalized)) if (!(c in vocab)) vocab[c] = i++;
-  const t = tok(req.normalizer, {type: 'BPE', dropout: null, unk_token: null,
-    continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false,
-    byte_fallback: false, ignore_merges: false, vocab, merges: []});
-  const enc = await t.encode(req.text);
-  return {normalized, offsets: enc.getOffsets(), tokens: enc.getTokens()};
-}
+// Requests are grouped by normalizer: one WordLevel tokenizer gives the
+// normalized strings, then one BPE tokenizer whose vocab holds every char of
+// them (no merges) gives one token, with its offsets, per normalized char.
 (async () => {
   const lines = require('fs').readFileSync(0, 'utf8').split('\n').filter(l => l.length);
-  const out = [];
-  for (const l of lines) {
-    try { out.push(JSON.stringify(await one(JSON.parse(l)))); }
-    catch (e) { out.push(JSON.stringify({error: String(e.message || e)})); }
+  const normalizers = JSON.parse(lines[0]);
+  const reqs = lines.slice(1).map(l => JSON.parse(l));
+  const out = new Array(reqs.length);
+  const groups = new Map();
+  reqs.forEach((r, i) => {
+    if (!groups.has(r.n)) groups.set(r.n, []);
+    groups.get(r.n).push(i);
+  });
+  for (const [n, idx] of groups) {
+    const normalizer = normalizers[n];
+    let base;
+    try { base = tok(normalizer, {type: 'WordLevel', vocab: {'[UNK]': 0}, unk_token: '[UNK]'}); }
+    catch (e) { for (const i of idx) out[i] = {error: String(e.message || e)}; continue; }
+    const vocab = {};
+    let next = 0;
+    const normalized = idx.map(i => base.getNormalizer().normalizeString(reqs[i].text));
+    for (const s of normalized) for (const c of Array.from(s)) if (!(c in vocab)) vocab[c] = next++;
+    const t = tok(normalizer, {type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null,
+      end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges: []});
+    for (let k = 0; k < idx.length; ++k) {
+      const enc = await t.encode(reqs[idx[k]].text);
+      out[idx[k]] = {normalized: normalized[k], offsets: enc.getOffsets()};
+    }
   }
-  process.stdout.write(out.join('\n') + '\n');
+  process.stdout.write(out.map(o => JSON.stringify(o)).join('\n') + '\n');
 })();
 """
 
@@ -81,17 +84,29 @@ pytestmark = [
 ]
 
 
+def _encode_requests(reqs):
+    """Requests [{"normalizer", "text"}] -> the tools' stdin: the distinct
+    normalizers once on the first line, then {"n", "text"} per request."""
+    index, normalizers, lines = {}, [], []
+    for r in reqs:
+        key = json.dumps(r["normalizer"], sort_keys=True)
+        if key not in index:
+            index[key] = len(normalizers)
+            normalizers.append(r["normalizer"])
+        lines.append(json.dumps({"n": index[key], "text": r["text"]}))
+    return json.dumps(normalizers) + "\n" + "".join(l + "\n" for l in lines)
+
+
 def run_hf(reqs):
-    inp = "".join(json.dumps(r) + "\n" for r in reqs)
-    res = subprocess.run(["node", "-e", NODE_SCRIPT, str(PEERS)], input=inp, capture_output=True,
-                         text=True, timeout=600)
+    res = subprocess.run(["node", "-e", NODE_SCRIPT, str(PEERS)], input=_encode_requests(reqs),
+                         capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-2000:]
     return [json.loads(l) for l in res.stdout.split("\n") if l]
 
 
 def run_keel(reqs):
-    inp = "".join(json.dumps(r) + "\n" for r in reqs)
-    res = subprocess.run([str(TOOL)], input=inp, capture_output=True, text=True, timeout=600)
+    res = subprocess.run([str(TOOL)], input=_encode_requests(reqs), capture_output=True, text=True,
+                         timeout=600)
     assert res.returncode == 0, res.stderr[-2000:]
     return [json.loads(l) for l in res.stdout.split("\n") if l]
 
@@ -217,6 +232,43 @@ def test_matches_hf(compared, name):
             failures.append(f"{r['text']!r}: normalized keel {k['normalized']!r} != hf {h['normalized']!r}")
         elif k["offsets"] != char_offsets_from_hf(h):
             failures.append(f"{r['text']!r} -> {h['normalized']!r}: offsets keel {k['offsets']} != hf {h['offsets']}")
+    assert not failures, f"{len(failures)} mismatches:\n" + "\n".join(failures[:20])
+
+
+# ---- the shared multilingual corpus (tests/tokenizer/corpus.py) ---------------------
+
+CORPUS_NORMALIZERS = ["bert_c1_h1_sNone_l1", "bert_c1_h1_sNone_l0", "nfc", "nfkc", "nfd_strip_accents",
+                      "nfkd_strip_lower", "lowercase", "llama", "nmt_nfkc", "byte_level", "strip_both",
+                      "precompiled_t5"]
+
+
+@pytest.fixture(scope="module")
+def corpus_compared():
+    import sys
+    sys.path.insert(0, str(pathlib.Path(__file__).parent))
+    import corpus
+    texts = [t for _, t in corpus.generate()]
+    names = [n for n in CORPUS_NORMALIZERS if n in NORMALIZERS]
+    reqs = [{"name": n, "normalizer": NORMALIZERS[n], "text": t} for n in names for t in texts]
+    strip = [{"normalizer": r["normalizer"], "text": r["text"]} for r in reqs]
+    return reqs, run_hf(strip), run_keel(strip)
+
+
+@pytest.mark.parametrize("name", CORPUS_NORMALIZERS)
+def test_corpus_matches_hf(corpus_compared, name):
+    if name not in NORMALIZERS:
+        pytest.skip(f"{name} needs a model file that is missing")
+    reqs, hf, keel = corpus_compared
+    failures = []
+    for r, h, k in zip(reqs, hf, keel):
+        if r["name"] != name:
+            continue
+        if "error" in k:
+            failures.append(f"{r['text'][:80]!r}: keel error {k['error']}")
+        elif k["normalized"] != h["normalized"]:
+            failures.append(f"{r['text'][:80]!r}: normalized differs")
+        elif k["offsets"] != h["offsets"]:
+            failures.append(f"{r['text'][:80]!r}: offsets differ")
     assert not failures, f"{len(failures)} mismatches:\n" + "\n".join(failures[:20])
 
 

@@ -2,10 +2,12 @@
 // from tokenizer.json fragments to texts and prints what HF's bindings would
 // report, so the Python test can diff keel against HF tokenizers (node).
 //
-// stdin:  one JSON object per line: {"normalizer": {...}, "text": "..."}
-// stdout: one JSON object per line: {"normalized": "...", "offsets": [[b, e], ...]}
+// stdin:  first line: a JSON array of normalizer objects (tokenizer.json form);
+//         then one JSON object per line: {"n": <index into the array>, "text": "..."}
+// stdout: one JSON object per text line: {"normalized": "...", "offsets": [[b, e], ...]}
 //         with, for each normalized char, the original range it maps to in code
-//         points; or {"error": "..."}.
+//         points; or {"error": "..."} (a normalizer that failed to load gives its
+//         error for every text that uses it).
 #include <iostream>
 #include <string>
 
@@ -33,8 +35,12 @@ std::vector<size_t> char_index(const std::string& s) {
   return idx;
 }
 
-json run(const json& req) {
-  auto norm = keel::tok::make_normalizer(req.at("normalizer"), "normalizer");
+using Loaded = keel::Result<std::unique_ptr<keel::tok::Normalizer>>;
+
+json run(const std::vector<Loaded>& normalizers, const json& req) {
+  const size_t n = req.at("n").get<size_t>();
+  if (n >= normalizers.size()) return {{"error", "bad request: normalizer index out of range"}};
+  const Loaded& norm = normalizers[n];
   if (!norm.ok()) return {{"error", norm.error()}};
   const std::string text = req.at("text").get<std::string>();
   if (!keel::is_valid_utf8(text)) return {{"error", "invalid UTF-8"}};
@@ -42,11 +48,11 @@ json run(const json& req) {
   if (auto st = (*norm)->normalize(s); !st.ok()) return {{"error", st.message()}};
   const auto idx = char_index(s.original());
   json offsets = json::array();
-  const std::string& n = s.normalized();
+  const std::string& out = s.normalized();
   size_t i = 0;
-  while (i < n.size()) {
+  while (i < out.size()) {
     size_t j = i + 1;
-    while (j < n.size() && (static_cast<unsigned char>(n[j]) & 0xc0) == 0x80) ++j;
+    while (j < out.size() && (static_cast<unsigned char>(out[j]) & 0xc0) == 0x80) ++j;
     auto r = s.to_original({i, j});
     if (r && r->first <= r->second && r->second <= s.original().size())
       offsets.push_back({idx[r->first], idx[r->second]});
@@ -54,17 +60,28 @@ json run(const json& req) {
       offsets.push_back(nullptr);
     i = j;
   }
-  return {{"normalized", n}, {"offsets", offsets}};
+  return {{"normalized", out}, {"offsets", offsets}};
 }
 
 }  // namespace
 
 int main() {
   std::string line;
+  std::vector<Loaded> normalizers;
+  if (std::getline(std::cin, line)) {
+    try {
+      json list = json::parse(line);
+      for (size_t i = 0; i < list.size(); ++i)
+        normalizers.push_back(keel::tok::make_normalizer(list.at(i), "normalizer"));
+    } catch (const std::exception& e) {
+      std::cerr << "bad normalizer list: " << e.what() << "\n";
+      return 2;
+    }
+  }
   while (std::getline(std::cin, line)) {
     json out;
     try {
-      out = run(json::parse(line));
+      out = run(normalizers, json::parse(line));
     } catch (const std::exception& e) {
       out = {{"error", std::string("bad request: ") + e.what()}};
     }

@@ -7,6 +7,8 @@
 // (gen_hf_unicode_tables.py -> hf_unicode_tables.inc).
 #pragma once
 
+#include <cstddef>
+
 namespace keel::tok {
 
 // BertNormalizer clean_text: removed chars (NUL, U+FFFD, Cc/Cf/Co/Cs but not \t \n \r).
@@ -29,6 +31,12 @@ inline bool hf_bert_is_chinese_char(char32_t c) {
 // other code point as an inert starter: combining class 0, no decomposition,
 // never part of a composition (utf8proc knows them and would differ).
 bool hf_unicode9_assigned(char32_t c);
+// HF's (Unicode 9.0) canonical combining class: utf8proc's, 0 for later chars.
+int hf_ccc(char32_t c);
+// HF's full canonical decomposition of one char (Hangul included) into out
+// (room for 4, the longest); returns the count (1 and c itself when none).
+size_t hf_canonical_decompose(char32_t c, char32_t out[4]);
+
 // Rust's char::to_lowercase for the chars where it differs from
 // utf8proc_tolower (Unicode 16 additions); 0 for every other char.
 char32_t hf_lowercase_extra(char32_t c);

@@ -37,6 +37,9 @@ class BertNormalizer final : public Normalizer {
   // One transform for pure-ASCII input, where only clean_text can move
   // alignments and every other step is a byte-for-byte rewrite.
   bool normalize_ascii(NormalizedString& s) const;
+  // Every step fused into one transform; false when that would not be exact.
+  bool normalize_fused(NormalizedString& s) const;
+  void normalize_steps(NormalizedString& s) const;
   BertNormalizerOptions o_;
   bool strip_accents_;
 };
