@@ -517,9 +517,7 @@ void NormalizedString::lrstrip(bool left, bool right) {
     while (trailing < chars.size() && rust_is_whitespace(chars[chars.size() - 1 - trailing]))
       ++trailing;
   if (leading == 0 && trailing == 0) return;
-  // HF compares char indices with the *byte* length here (self.len()); with
-  // multi-byte chars that keeps trailing spaces. Reproduced for parity.
-  const size_t len = normalized_.size();
+  const size_t len = chars.size();
   auto& changes = scratch_changes();
   for (size_t k = 0; k < chars.size(); ++k) {
     if (k < leading || k + trailing >= len) continue;

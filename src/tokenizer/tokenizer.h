@@ -98,6 +98,12 @@ class Tokenizer {
 
  private:
   Tokenizer();
+  // One input through added tokens, normalizer, pre-tokenizer and model, with
+  // code-point offsets (HF encode_single_sequence with OffsetType::Char).
+  Result<Encoding> encode_single(std::string_view text, uint32_t type_id) const;
+  // Truncation, post-processor (or the plain pair merge), padding.
+  Result<Encoding> post_process(Encoding encoding, std::optional<Encoding> pair,
+                                bool add_special_tokens) const;
   std::unique_ptr<Normalizer> normalizer_;
   std::unique_ptr<PreTokenizer> pre_tokenizer_;
   std::unique_ptr<Model> model_;
