@@ -3,95 +3,18 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <mutex>
 #include <random>
 
 #include <nlohmann/json.hpp>
 
 #include "core/utf8.h"
 #include "tokenizer/models/json_fields.h"
+#include "tokenizer/models/word_cache.h"
 
 namespace keel::tok {
 
 namespace jf = json_fields;
 using nlohmann::json;
-
-// ---------------------------------------------------------------------------
-// Word cache: word -> pieces. Sharded so that batch encoding on many threads
-// rarely contends; each shard is a flat open-addressing table over two arenas
-// (one or two cache misses per lookup, no allocation per entry). Like HF's
-// cache it stops accepting words once full; results never depend on it.
-class BpeWordCache {
- public:
-  // HF only caches words shorter than this (bytes).
-  static constexpr size_t kMaxWordLen = 256;
-
-  explicit BpeWordCache(size_t capacity) : per_shard_(std::max<size_t>(1, capacity / kShards)) {}
-
-  bool get(std::string_view word, std::vector<BpeModel::Piece>& out) {
-    const uint64_t h = hash_bytes(word);
-    Shard& s = shards_[h >> (64 - kShardBits)];
-    std::lock_guard<std::mutex> lock(s.mu);
-    if (s.slots.empty()) return false;
-    const size_t mask = s.slots.size() - 1;
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
-      uint32_t e = s.slots[i];
-      if (e == 0) return false;
-      const Entry& en = s.entries[e - 1];
-      if (en.hash == h && en.key_len == word.size() &&
-          std::memcmp(s.keys.data() + en.key_off, word.data(), word.size()) == 0) {
-        out.assign(s.pieces.begin() + en.pieces_off, s.pieces.begin() + en.pieces_off + en.pieces_len);
-        return true;
-      }
-    }
-  }
-
-  void put(std::string_view word, const std::vector<BpeModel::Piece>& pieces) {
-    if (word.size() >= kMaxWordLen) return;
-    const uint64_t h = hash_bytes(word);
-    Shard& s = shards_[h >> (64 - kShardBits)];
-    std::lock_guard<std::mutex> lock(s.mu);
-    if (s.entries.size() >= per_shard_) return;
-    if (s.slots.empty()) {
-      size_t n = 16;
-      while (n < per_shard_ * 2) n <<= 1;
-      s.slots.assign(n, 0);
-    }
-    const size_t mask = s.slots.size() - 1;
-    size_t i = h & mask;
-    for (;; i = (i + 1) & mask) {
-      uint32_t e = s.slots[i];
-      if (e == 0) break;
-      const Entry& en = s.entries[e - 1];
-      if (en.hash == h && en.key_len == word.size() &&
-          std::memcmp(s.keys.data() + en.key_off, word.data(), word.size()) == 0)
-        return;  // another thread got there first
-    }
-    s.entries.push_back(Entry{h, static_cast<uint32_t>(s.keys.size()), static_cast<uint32_t>(word.size()),
-                              static_cast<uint32_t>(s.pieces.size()), static_cast<uint32_t>(pieces.size())});
-    s.keys.append(word);
-    s.pieces.insert(s.pieces.end(), pieces.begin(), pieces.end());
-    s.slots[i] = static_cast<uint32_t>(s.entries.size());
-  }
-
- private:
-  static constexpr int kShardBits = 6;
-  static constexpr size_t kShards = size_t(1) << kShardBits;
-  struct Entry {
-    uint64_t hash;
-    uint32_t key_off, key_len;
-    uint32_t pieces_off, pieces_len;
-  };
-  struct Shard {
-    std::mutex mu;
-    std::vector<uint32_t> slots;  // entry index + 1; 0 = empty
-    std::vector<Entry> entries;
-    std::string keys;
-    std::vector<BpeModel::Piece> pieces;
-  };
-  size_t per_shard_;
-  Shard shards_[kShards];
-};
 
 // ---------------------------------------------------------------------------
 namespace {
@@ -235,7 +158,7 @@ Result<std::unique_ptr<BpeModel>> BpeModel::create(Vocab vocab, const std::vecto
     uint32_t id;
     m->byte_ids_[b] = v.find(buf, id) ? id : kNone;
   }
-  if (m->config_.cache_capacity > 0) m->cache_ = std::make_unique<BpeWordCache>(m->config_.cache_capacity);
+  if (m->config_.cache_capacity > 0) m->cache_ = std::make_unique<WordCache<Piece>>(m->config_.cache_capacity);
   return m;
 }
 

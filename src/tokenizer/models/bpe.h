@@ -38,7 +38,8 @@ struct BpeConfig {
   size_t cache_capacity = 65536;
 };
 
-class BpeWordCache;
+template <typename T>
+class WordCache;
 
 class BpeModel final : public Model {
  public:
@@ -79,7 +80,7 @@ class BpeModel final : public Model {
   std::vector<uint32_t> char_ids_;       // code point -> id of the char alone
   std::vector<uint32_t> cont_char_ids_;  // code point -> id of prefix + char
   std::array<uint32_t, 256> byte_ids_{};  // byte -> id of "<0xAB>", kNone if absent
-  std::unique_ptr<BpeWordCache> cache_;
+  std::unique_ptr<WordCache<Piece>> cache_;
 };
 
 }  // namespace keel::tok

@@ -8,6 +8,7 @@
 
 #include "core/utf8.h"
 #include "tokenizer/models/json_fields.h"
+#include "tokenizer/models/word_cache.h"
 
 namespace keel::tok {
 
@@ -91,8 +92,11 @@ Result<std::unique_ptr<UnigramModel>> UnigramModel::create(std::vector<Piece> vo
     uint32_t id;
     m->byte_ids_[b] = m->token_to_id_.find(buf, id) ? id : kNone;
   }
+  m->cache_ = std::make_unique<WordCache<Out>>(65536);
   return m;
 }
+
+UnigramModel::~UnigramModel() = default;
 
 std::optional<uint32_t> UnigramModel::token_to_id(std::string_view token) const {
   uint32_t id;
@@ -173,15 +177,18 @@ Status UnigramModel::viterbi(std::string_view s, std::vector<std::pair<size_t, s
   return Status::Ok();
 }
 
-Status UnigramModel::tokenize(std::string_view sequence, std::vector<Token>& out) const {
-  if (sequence.empty()) return Status::Ok();
+// Pieces -> tokens: a piece is looked up by its text (a fused unk run may be a
+// vocab entry after all); unknown pieces become byte tokens or unk.
+Status UnigramModel::resolve(std::string_view sequence, std::vector<Out>& out) const {
   thread_local std::vector<std::pair<size_t, size_t>> pieces;
   KEEL_RETURN_IF_ERROR(viterbi(sequence, pieces));
+  out.clear();
   for (auto [a, b] : pieces) {
     std::string_view piece = sequence.substr(a, b - a);
+    const auto a32 = static_cast<uint32_t>(a), b32 = static_cast<uint32_t>(b);
     uint32_t id;
     if (token_to_id_.find(piece, id)) {
-      out.push_back(Token{id, std::string(piece), {a, b}});
+      out.push_back(Out{id, a32, b32, -1});
       continue;
     }
     if (byte_fallback_) {
@@ -189,16 +196,34 @@ Status UnigramModel::tokenize(std::string_view sequence, std::vector<Token>& out
       for (unsigned char c : piece) all = all && byte_ids_[c] != kNone;
       if (all) {
         // Every byte token spans the whole piece, as in HF.
-        for (unsigned char c : piece) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "<0x%02X>", c);
-          out.push_back(Token{byte_ids_[c], buf, {a, b}});
-        }
+        for (unsigned char c : piece) out.push_back(Out{byte_ids_[c], a32, b32, c});
         continue;
       }
     }
     if (!unk_id_) return Error("Unigram: encountered an unknown token but unk_id is missing");
-    out.push_back(Token{*unk_id_, std::string(piece), {a, b}});
+    out.push_back(Out{*unk_id_, a32, b32, -1});
+  }
+  return Status::Ok();
+}
+
+Status UnigramModel::tokenize(std::string_view sequence, std::vector<Token>& out) const {
+  if (sequence.empty()) return Status::Ok();
+  thread_local std::vector<Out> toks;
+  if (!cache_->get(sequence, toks)) {
+    KEEL_RETURN_IF_ERROR(resolve(sequence, toks));
+    if (sequence.size() < kMaxCachedWordLen) cache_->put(sequence, toks);
+  }
+  for (const Out& o : toks) {
+    Token& t = out.emplace_back();
+    t.id = o.id;
+    t.offsets = {o.start, o.end};
+    if (o.byte >= 0) {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "<0x%02X>", static_cast<unsigned>(o.byte & 0xFF));
+      t.value = buf;
+    } else {
+      t.value.assign(sequence.substr(o.start, o.end - o.start));
+    }
   }
   return Status::Ok();
 }

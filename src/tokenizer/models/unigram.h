@@ -18,6 +18,9 @@
 
 namespace keel::tok {
 
+template <typename T>
+class WordCache;
+
 class UnigramModel final : public Model {
  public:
   using Piece = std::pair<std::string, double>;
@@ -25,6 +28,7 @@ class UnigramModel final : public Model {
   static Result<std::unique_ptr<UnigramModel>> from_json(const nlohmann::json& j, const std::string& path);
   static Result<std::unique_ptr<UnigramModel>> create(std::vector<Piece> vocab, std::optional<size_t> unk_id,
                                                       bool byte_fallback);
+  ~UnigramModel() override;
 
   Status tokenize(std::string_view sequence, std::vector<Token>& out) const override;
   std::optional<uint32_t> token_to_id(std::string_view token) const override;
@@ -47,6 +51,16 @@ class UnigramModel final : public Model {
   // is the id of the piece ending at that node (kNone if none).
   PairMap edges_;
   std::vector<uint32_t> node_token_;
+  // One output token: its id and byte range; byte >= 0 for a byte-fallback
+  // token ("<0xAB>"), else the token string is the range's text.
+  struct Out {
+    uint32_t id;
+    uint32_t start, end;
+    int32_t byte;
+  };
+  Status resolve(std::string_view s, std::vector<Out>& out) const;
+  // Results for recent words (HF caches them too).
+  std::unique_ptr<WordCache<Out>> cache_;
 };
 
 }  // namespace keel::tok

@@ -6,6 +6,7 @@
 
 #include "core/utf8.h"
 #include "tokenizer/models/json_fields.h"
+#include "tokenizer/models/word_cache.h"
 
 namespace keel::tok {
 
@@ -36,8 +37,11 @@ std::unique_ptr<WordPieceModel> WordPieceModel::create(Vocab vocab, WordPieceCon
   m->vocab_ = std::move(vocab);
   m->config_ = std::move(config);
   m->vocab_.map().for_each([&](std::string_view s, uint32_t) { m->max_token_bytes_ = std::max(m->max_token_bytes_, s.size()); });
+  m->cache_ = std::make_unique<WordCache<Piece>>(65536);
   return m;
 }
+
+WordPieceModel::~WordPieceModel() = default;
 
 std::optional<std::string> WordPieceModel::id_to_token(uint32_t id) const {
   const std::string* s = vocab_.id_to_token(id);
@@ -45,23 +49,23 @@ std::optional<std::string> WordPieceModel::id_to_token(uint32_t id) const {
   return *s;
 }
 
-Status WordPieceModel::push_unk(std::string_view sequence, std::vector<Token>& out) const {
+Status WordPieceModel::unk_piece(std::string_view sequence, std::vector<Piece>& pieces) const {
   uint32_t id;
   if (!vocab_.find(config_.unk_token, id))
     return Error("WordPiece: unk_token \"", printable(config_.unk_token), "\" is not in the vocabulary");
-  out.push_back(Token{id, config_.unk_token, {0, sequence.size()}});
+  pieces.assign(1, Piece{id, 0, static_cast<uint32_t>(sequence.size()), true});
   return Status::Ok();
 }
 
 static inline bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
 
-Status WordPieceModel::tokenize(std::string_view sequence, std::vector<Token>& out) const {
+Status WordPieceModel::split(std::string_view sequence, std::vector<Piece>& pieces) const {
+  pieces.clear();
   size_t chars = 0;
   for (char c : sequence) chars += !is_continuation(c);
-  if (chars > config_.max_input_chars_per_word) return push_unk(sequence, out);
+  if (chars > config_.max_input_chars_per_word) return unk_piece(sequence, pieces);
 
   const std::string& prefix = config_.continuing_subword_prefix;
-  const size_t first = out.size();
   thread_local std::string buf;
   size_t start = 0;
   while (start < sequence.size()) {
@@ -69,11 +73,11 @@ Status WordPieceModel::tokenize(std::string_view sequence, std::vector<Token>& o
     // match, so start from the longest that could (snapped to a char start).
     const size_t extra = start > 0 ? prefix.size() : 0;
     size_t end = sequence.size();
-    if (max_token_bytes_ >= extra && end - start > max_token_bytes_ - extra) {
+    if (max_token_bytes_ < extra) {
+      end = start;
+    } else if (end - start > max_token_bytes_ - extra) {
       end = start + (max_token_bytes_ - extra);
       while (end > start && is_continuation(sequence[end])) --end;
-    } else if (max_token_bytes_ < extra) {
-      end = start;
     }
     bool found = false;
     while (end > start) {
@@ -88,7 +92,7 @@ Status WordPieceModel::tokenize(std::string_view sequence, std::vector<Token>& o
         hit = vocab_.find(piece, id);
       }
       if (hit) {
-        out.push_back(Token{id, start > 0 ? buf : std::string(piece), {start, end}});
+        pieces.push_back(Piece{id, static_cast<uint32_t>(start), static_cast<uint32_t>(end), false});
         found = true;
         break;
       }
@@ -96,11 +100,29 @@ Status WordPieceModel::tokenize(std::string_view sequence, std::vector<Token>& o
       --end;
       while (end > start && is_continuation(sequence[end])) --end;
     }
-    if (!found) {
-      out.resize(first);
-      return push_unk(sequence, out);
-    }
+    if (!found) return unk_piece(sequence, pieces);
     start = end;
+  }
+  return Status::Ok();
+}
+
+Status WordPieceModel::tokenize(std::string_view sequence, std::vector<Token>& out) const {
+  thread_local std::vector<Piece> pieces;
+  if (!cache_->get(sequence, pieces)) {
+    KEEL_RETURN_IF_ERROR(split(sequence, pieces));
+    if (sequence.size() < kMaxCachedWordLen) cache_->put(sequence, pieces);
+  }
+  for (const Piece& p : pieces) {
+    Token& t = out.emplace_back();
+    t.id = p.id;
+    t.offsets = {p.start, p.end};
+    if (p.unk) {
+      t.value = config_.unk_token;
+    } else {
+      // HF's token string is the matched text (with the prefix after the first).
+      if (p.start > 0) t.value = config_.continuing_subword_prefix;
+      t.value.append(sequence.substr(p.start, p.end - p.start));
+    }
   }
   return Status::Ok();
 }
