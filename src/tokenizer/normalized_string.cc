@@ -8,6 +8,7 @@
 
 #include <algorithm>
 
+#include "tokenizer/normalizers/hf_unicode.h"
 #include "tokenizer/unicode_util.h"
 
 namespace keel::tok {
@@ -177,8 +178,12 @@ void NormalizedString::transform_range(Range n_range, const std::vector<CharChan
 
 namespace {
 
+// HF's normalization tables are Unicode 9.0: a char assigned later is an inert
+// starter there (no decomposition, ccc 0, never composes).
+bool hf_inert(char32_t c) { return c >= 0x370 && !hf_unicode9_assigned(c); }
+
 uint8_t ccc(char32_t c) {
-  if (c < 0x300) return 0;
+  if (c < 0x300 || hf_inert(c)) return 0;
   return static_cast<uint8_t>(utf8proc_get_property(static_cast<int32_t>(c))->combining_class);
 }
 
@@ -204,6 +209,12 @@ void decompose(const std::string& s, bool compat, std::vector<CharChange>& out) 
         out.push_back({c, 0});
         continue;
       }
+    }
+    if (hf_inert(c)) {
+      sort_pending(out, pending);
+      pending = out.size();
+      out.push_back({c, 0});
+      continue;
     }
     int32_t buf[32];
     int last_bound = 0;
@@ -236,12 +247,16 @@ char32_t compose_pair(char32_t a, char32_t b) {
   if (a >= kSBase && a < kSBase + kSCount && (a - kSBase) % kTCount == 0 && b > kTBase &&
       b < kTBase + kTCount)
     return a + (b - kTBase);
+  if (hf_inert(a) || hf_inert(b)) return 0;
   const utf8proc_property_t* pa = utf8proc_get_property(static_cast<int32_t>(a));
   const utf8proc_property_t* pb = utf8proc_get_property(static_cast<int32_t>(b));
   // utf8proc marks chars that can start / end a composition in comb_index.
   if (pa->comb_index >= 0x8000 || pb->comb_index == 0xffff || pb->comb_index < 0x8000) return 0;
   int32_t buf[2] = {static_cast<int32_t>(a), static_cast<int32_t>(b)};
   if (utf8proc_normalize_utf32(buf, 2, UTF8PROC_COMPOSE) != 1) return 0;
+  // Composition exclusions (e.g. U+1D15E) must stay apart; utf8proc composes
+  // some of them without UTF8PROC_STABLE.
+  if (utf8proc_get_property(buf[0])->comp_exclusion || hf_inert(static_cast<char32_t>(buf[0]))) return 0;
   return static_cast<char32_t>(buf[0]);
 }
 
@@ -537,6 +552,11 @@ Result<std::vector<NormalizedString>> NormalizedString::split(const Pattern& pat
                                                               SplitBehavior behavior) const {
   std::vector<std::pair<Range, bool>> matches;
   KEEL_RETURN_IF_ERROR(pattern.find_matches(normalized_, matches));
+  return split_matches(std::move(matches), behavior);
+}
+
+Result<std::vector<NormalizedString>> NormalizedString::split_matches(
+    std::vector<std::pair<Range, bool>> matches, SplitBehavior behavior) const {
   // (range, remove) after applying the behavior.
   std::vector<std::pair<Range, bool>> splits;
   splits.reserve(matches.size());

@@ -87,6 +87,10 @@ class NormalizedString {
 
   // Splits on `pattern` (HF NormalizedString::split), each piece keeping its alignments.
   Result<std::vector<NormalizedString>> split(const Pattern& pattern, SplitBehavior behavior) const;
+  // The same from an already computed match list (ranges covering the whole
+  // normalized text in order, flag = is a delimiter), e.g. an inverted pattern.
+  Result<std::vector<NormalizedString>> split_matches(std::vector<std::pair<Range, bool>> matches,
+                                                      SplitBehavior behavior) const;
 
  private:
   // The normalized range HF's transform() rewrites (see .cc), and whether it is

@@ -23,6 +23,7 @@ Status PreTokenizedString::split(
     }
     auto pieces = f(i, std::move(s.normalized));
     if (!pieces.ok()) return pieces.status();
+    out.reserve(out.size() + pieces.value().size() + (splits_.size() - i - 1));
     for (NormalizedString& p : pieces.value()) {
       if (p.empty()) continue;  // HF drops empty pieces
       out.push_back(Split{std::move(p), std::nullopt});

@@ -2,6 +2,8 @@
 
 #include <utf8proc.h>
 
+#include "tokenizer/normalizers/hf_unicode.h"
+
 namespace keel::tok {
 
 bool rust_is_word_char(char32_t c) {
@@ -33,6 +35,11 @@ size_t rust_to_lowercase(char32_t c, char32_t out[3]) {
     out[0] = 'i';
     out[1] = 0x307;
     return 2;
+  }
+  // Rust's tables are newer than utf8proc's.
+  if (char32_t extra = hf_lowercase_extra(c)) {
+    out[0] = extra;
+    return 1;
   }
   out[0] = static_cast<char32_t>(utf8proc_tolower(static_cast<int32_t>(c)));
   return 1;
