@@ -6,5 +6,7 @@ namespace keel::cli {
 
 int cmd_inspect(int argc, char** argv);
 int cmd_make_model(int argc, char** argv);
+int cmd_tokenize(int argc, char** argv);
+int cmd_detokenize(int argc, char** argv);
 
 }  // namespace keel::cli

@@ -18,6 +18,8 @@ struct Command {
 constexpr Command kCommands[] = {
     {"inspect", keel::cli::cmd_inspect, "show a model's architecture, tensors and metadata"},
     {"make-model", keel::cli::cmd_make_model, "write a model dir from a real config with seeded random weights"},
+    {"tokenize", keel::cli::cmd_tokenize, "encode JSON lines with a tokenizer.json (ids, tokens, offsets, masks)"},
+    {"detokenize", keel::cli::cmd_detokenize, "decode JSON id arrays with a tokenizer.json"},
 };
 
 void usage(FILE* out) {

@@ -9,6 +9,7 @@
 // JSON [a, b] per line). Writes to <out_dir>:
 //   single.jsonl          encode(text)                       (tokenizer.json's truncation/padding)
 //   nospecial.jsonl       encode(text, addSpecialTokens=false)
+//   batch.jsonl           encodeBatch(chunk) over chunks of 16 lines (padding to each chunk's longest)
 //   pair.jsonl            encode(a, b)
 //   pair_nospecial.jsonl  encode(a, b, addSpecialTokens=false)
 //   nopad.jsonl           encode(text) with truncation and padding disabled (only written when
@@ -116,6 +117,12 @@ async function main() {
   const single = await mapLimited(corpus, limit, enc({ addSpecialTokens: true }));
   writeLines(path.join(outDir, 'single.jsonl'), single);
   writeLines(path.join(outDir, 'nospecial.jsonl'), await mapLimited(corpus, limit, enc({ addSpecialTokens: false })));
+  // encodeBatch over chunks of 16 (batch padding, the multi-threaded path).
+  const chunks = [];
+  for (let i = 0; i < corpus.length; i += 16) chunks.push(corpus.slice(i, i + 16));
+  const batched = await mapLimited(chunks, 4, async (c) => (await tok.encodeBatch(c)).map(encodingJson));
+  writeLines(path.join(outDir, 'batch.jsonl'),
+             batched.flatMap((r, i) => (r.error ? chunks[i].map(() => r) : r)));
   writeLines(path.join(outDir, 'pair.jsonl'), await mapLimited(pairs, limit, encPair({ addSpecialTokens: true })));
   writeLines(path.join(outDir, 'pair_nospecial.jsonl'),
              await mapLimited(pairs, limit, encPair({ addSpecialTokens: false })));
