@@ -465,3 +465,63 @@ def test_post_processors_match_hf():
         return p if ri is None else f"{p} {cases[ci]['inputs'][ri]}"
 
     compare("post-processor", keel, hf, describe)
+
+
+# ----------------------------------------------------------------------------
+# Malformed JSON: never a crash, never an exception escaping keel
+
+def mutate(rng, value, depth=0):
+    """One random structural mutation somewhere inside `value`."""
+    junk = [None, True, -1, 2**32, 2**64 - 1, 1.5, "", "x" * 300, "\u2581", [], {}, [[]], {"type": "Nope"},
+            ["a"], ["a", 1, 2], [["a", 0.0]], {"String": ""}, {"Regex": "("}]
+    if isinstance(value, dict) and value and rng.random() < 0.8:
+        key = rng.choice(list(value))
+        r = rng.random()
+        out = dict(value)
+        if r < 0.25:
+            del out[key]
+        elif r < 0.6:
+            out[key] = rng.choice(junk)
+        else:
+            out[key] = mutate(rng, value[key], depth + 1)
+        return out
+    if isinstance(value, list) and value and rng.random() < 0.8:
+        i = rng.randrange(len(value))
+        out = list(value)
+        r = rng.random()
+        if r < 0.3:
+            del out[i]
+        elif r < 0.6:
+            out[i] = rng.choice(junk)
+        else:
+            out[i] = mutate(rng, value[i], depth + 1)
+        return out
+    return rng.choice(junk)
+
+
+def test_malformed_components_never_crash():
+    rng = random.Random(4242)
+    seeds_models = [c["model"] for c in synthetic_model_cases(random.Random(1))]
+    seeds_decoders = [c["decoder"] for c in decoder_cases(random.Random(2))]
+    seeds_post = [c["post_processor"] for c in post_cases(random.Random(3))]
+    cases = []
+    for _ in range(700):
+        m = seeds_models[rng.randrange(len(seeds_models))]
+        for _ in range(rng.randint(1, 3)):
+            m = mutate(rng, m)
+        cases.append({"model": m, "texts": ["", "abc", "é😀x", "aaaa", "▁a▁b"]})
+        d = seeds_decoders[rng.randrange(len(seeds_decoders))]
+        for _ in range(rng.randint(1, 3)):
+            d = mutate(rng, d)
+        cases.append({"decoder": d, "token_lists": [[], ["a", "<0xE5>", "▁b", "Ġc"], ["", "##x"]]})
+        p = seeds_post[rng.randrange(len(seeds_post))]
+        for _ in range(rng.randint(1, 3)):
+            p = mutate(rng, p)
+        toks = [{"id": 1, "token": "a", "offsets": [0, 1], "word": 0}, {"id": 2, "token": " b", "offsets": [2, 4], "word": 1}]
+        cases.append({"post_processor": p, "inputs": [{"a": toks, "b": None, "add_special": True},
+                                                      {"a": toks, "b": toks, "add_special": True},
+                                                      {"a": [], "b": [], "add_special": False}]})
+    out = run_keel(cases)
+    assert len(out) == len(cases)
+    leaked = [c for c, o in zip(cases, out) if str(o.get("load_error", "")).startswith("bad request")]
+    assert not leaked, f"exceptions escaped keel for {len(leaked)} inputs, e.g. {json.dumps(leaked[0])[:500]}"
