@@ -117,6 +117,30 @@ void NormalizedString::transform_range(Range n_range, const std::vector<CharChan
   if (n_range.second > normalized_.size()) n_range.second = normalized_.size();
   if (n_range.first > n_range.second) return;
   const size_t range_end = n_range.second;
+  // Fast path: every change replaces one char by one char of the same UTF-8
+  // length (lowercasing, most maps): the alignments stay as they are, so the
+  // text is rewritten in place.
+  if (initial_offset == 0) {
+    size_t p = n_range.first;
+    bool same = true;
+    for (const CharChange& cc : changes) {
+      if (cc.change != 0 || p >= range_end) {
+        same = false;
+        break;
+      }
+      size_t n = utf8_char_len(static_cast<unsigned char>(normalized_[p]));
+      if (n != utf8_len_of(cc.ch)) {
+        same = false;
+        break;
+      }
+      p += n;
+    }
+    if (same && p == range_end) {
+      p = n_range.first;
+      for (const CharChange& cc : changes) p += encode_utf8(cc.ch, &normalized_[p]);
+      return;
+    }
+  }
   // The chars being replaced are consumed from `rp` as changes refer to them.
   size_t rp = n_range.first;
   auto take_char = [&]() -> size_t {
