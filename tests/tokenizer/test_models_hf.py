@@ -115,6 +115,11 @@ def corpus_words(rng, n_random=300):
     alphabet = list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJ0123456789.,!?'-_ ") + list("éüßøçñ日本語中文한국어😀ЖжλΩ\t\n\u00a0\u3000")
     for _ in range(n_random):
         words.append("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 24))))
+    # Runs of one piece: equal-scoring Unigram segmentations, decided by the
+    # last bit of the scores (serde_json's float parsing).
+    for ch in ["-", "=", ".", "a", "_", "*", "!", "0", "#", "~"]:
+        for n in (2, 3, 4, 5, 6, 7, 8, 9, 10, 13, 17, 34):
+            words.append(ch * n)
     words.append("a" * 300)  # longer than the cache limit and WordPiece's 100 chars
     words.append("")
     return words

@@ -1,6 +1,8 @@
 #include "tokenizer/models/unigram.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <limits>
 
@@ -17,6 +19,79 @@ namespace jf = json_fields;
 // SentencePiece's kUnkPenalty: unk scores this much below the worst piece.
 static constexpr double kUnkPenalty = 10.0;
 
+// The score HF actually uses for a JSON number. serde_json (without its
+// float_roundtrip feature, as HF builds it) does not round decimals correctly:
+// it reads up to 19 significant digits into a u64, converts that to f64 and
+// then multiplies or divides by a power of ten -- two roundings, so a score can
+// be one ulp off the true value (-12.130167007446289 reads as
+// -12.130167007446287). Viterbi ties between equal-scoring segmentations
+// ("---" "---" "-" vs "-" "---" "---") are decided by that last bit, so keel
+// reproduces it. The decimal text is recovered as the shortest representation
+// of the correctly rounded value, which is what tokenizer.json writers (serde's
+// ryu, Python's repr) emit.
+static double serde_json_f64(double v) {
+  if (!std::isfinite(v) || v == 0) return v;
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  if (r.ec != std::errc()) return v;
+  const char* p = buf;
+  const char* end = r.ptr;
+  bool negative = false;
+  if (p < end && *p == '-') {
+    negative = true;
+    ++p;
+  }
+  uint64_t significand = 0;
+  int64_t exponent = 0;
+  bool overflowed = false;
+  auto digit = [&](int d, bool fraction) {
+    // serde_json's overflow!(significand * 10 + digit, u64::MAX): the digit and
+    // all later ones are dropped (integer digits still scale the exponent).
+    if (!overflowed && (significand > UINT64_MAX / 10 ||
+                        (significand == UINT64_MAX / 10 && static_cast<uint64_t>(d) > UINT64_MAX % 10)))
+      overflowed = true;
+    if (overflowed) {
+      if (!fraction) ++exponent;
+      return;
+    }
+    significand = significand * 10 + static_cast<uint64_t>(d);
+    if (fraction) --exponent;
+  };
+  for (; p < end && *p >= '0' && *p <= '9'; ++p) digit(*p - '0', false);
+  if (p < end && *p == '.')
+    for (++p; p < end && *p >= '0' && *p <= '9'; ++p) digit(*p - '0', true);
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    ++p;
+    bool neg_exp = false;
+    if (p < end && (*p == '+' || *p == '-')) neg_exp = *p++ == '-';
+    int64_t e = 0;
+    for (; p < end && *p >= '0' && *p <= '9'; ++p) e = e * 10 + (*p - '0');
+    exponent += neg_exp ? -e : e;
+  }
+  // f64_from_parts: one multiplication or division by an exact power of ten.
+  static const std::array<double, 309> kPow10 = [] {
+    std::array<double, 309> t{};
+    for (int i = 0; i < 309; ++i) t[i] = std::strtod(("1e" + std::to_string(i)).c_str(), nullptr);
+    return t;
+  }();
+  double f = static_cast<double>(significand);
+  for (;;) {
+    uint64_t mag = exponent < 0 ? static_cast<uint64_t>(-exponent) : static_cast<uint64_t>(exponent);
+    if (mag < kPow10.size()) {
+      if (exponent >= 0) {
+        f *= kPow10[mag];
+      } else {
+        f /= kPow10[mag];
+      }
+      break;
+    }
+    if (f == 0 || exponent >= 0) break;  // (HF rejects the >= 0 case as out of range)
+    f /= 1e308;
+    exponent += 308;
+  }
+  return negative ? -f : f;
+}
+
 Result<std::unique_ptr<UnigramModel>> UnigramModel::from_json(const nlohmann::json& j, const std::string& path) {
   KEEL_RETURN_IF_ERROR(jf::expect_object(j, path));
   const nlohmann::json* vj = jf::find(j, "vocab");
@@ -29,7 +104,9 @@ Result<std::unique_ptr<UnigramModel>> UnigramModel::from_json(const nlohmann::js
     const nlohmann::json& e = (*vj)[i];
     if (!e.is_array() || e.size() != 2 || !e[0].is_string() || !e[1].is_number())
       return Error(vpath, "[", i, "]: expected [piece (string), score (number)], got ", e.dump().substr(0, 80));
-    vocab.emplace_back(e[0].get<std::string>(), e[1].get<double>());
+    const double score = e[1].get<double>();
+    if (!std::isfinite(score)) return Error(vpath, "[", i, "][1]: the score is out of range");
+    vocab.emplace_back(e[0].get<std::string>(), serde_json_f64(score));
   }
   auto unk = jf::opt_uint(j, "unk_id", path);
   if (!unk.ok()) return unk.status();
