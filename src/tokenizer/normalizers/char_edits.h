@@ -18,26 +18,35 @@ namespace keel::tok {
 // change (HF's transform is then the identity).
 template <typename Drop, typename Map>
 bool filter_map(NormalizedString& s, Drop&& drop, Map&& map) {
-  thread_local std::vector<CharChange> changes;
-  changes.clear();
+  thread_local std::vector<CharChange> tl_changes;
+  std::vector<CharChange>& changes = tl_changes;
   const std::string& text = s.normalized();
+  // Until the first edit nothing is recorded: text that needs no edit costs
+  // one scan, and the untouched prefix is pushed when the first edit comes.
+  bool editing = false;
   size_t leading = 0;
-  bool seen_kept = false, changed = false;
   size_t i = 0;
   while (i < text.size()) {
-    char32_t c = decode_utf8(text, i);
-    if (drop(c)) {
-      changed = true;
-      if (!seen_kept) ++leading;
+    const size_t at = i;
+    const char32_t c = decode_utf8(text, i);
+    const bool dropped = drop(c);
+    const char32_t m = dropped ? c : map(c);
+    if (!editing) {
+      if (!dropped && m == c) continue;
+      editing = true;
+      changes.clear();
+      changes.reserve(text.size());
+      size_t k = 0;
+      while (k < at) changes.push_back({decode_utf8(text, k), 0});
+    }
+    if (dropped) {
+      if (changes.empty()) ++leading;
       else --changes.back().change;
       continue;
     }
-    seen_kept = true;
-    char32_t m = map(c);
-    changed |= m != c;
     changes.push_back({m, 0});
   }
-  if (!changed) return false;
+  if (!editing) return false;
   s.transform(changes, leading);
   return true;
 }

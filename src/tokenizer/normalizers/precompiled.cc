@@ -37,60 +37,72 @@ void push_replacement(std::string_view norm, size_t old_chars, std::vector<CharC
 
 Status PrecompiledNormalizer::normalize(NormalizedString& s) const {
   const std::string& text = s.normalized();
-  thread_local std::vector<CharChange> changes;
+  thread_local std::vector<CharChange> tl_changes;
+  std::vector<CharChange>& changes = tl_changes;
   changes.clear();
-  changes.reserve(text.size());
   bool modified = false;
-  utf8proc_int32_t gb_state = 0;
+  // Chars before `pending` are in `changes`; unchanged chars after it are only
+  // pushed once some rule fires, so text no rule touches costs one scan.
+  size_t pending = 0;
+  auto replace = [&](size_t at, size_t end, std::string_view norm, size_t old_chars) {
+    changes.reserve(text.size() + 8);
+    size_t i = pending;
+    while (i < at) changes.push_back({decode_utf8(text, i), 0});
+    push_replacement(norm, old_chars, changes);
+    pending = end;
+    modified = true;
+  };
   size_t g_start = 0;
-  size_t i = 0;
-  while (g_start < text.size()) {
-    // Find the end of the grapheme starting at g_start. ASCII followed by ASCII
-    // always breaks (except CR LF), which skips utf8proc for most text.
-    i = g_start;
+  const size_t n = text.size();
+  while (g_start < n) {
+    const auto b = static_cast<unsigned char>(text[g_start]);
+    // ASCII followed by ASCII is a grapheme of its own (except CR LF), and a
+    // one-byte key has at most one rule: a table answers without the trie.
+    if (b < 0x80 && (g_start + 1 == n || (static_cast<unsigned char>(text[g_start + 1]) < 0x80 &&
+                                          !(b == '\r' && text[g_start + 1] == '\n')))) {
+      if (auto norm = map_.ascii_rule(b)) replace(g_start, g_start + 1, *norm, 1);
+      ++g_start;
+      continue;
+    }
+    // Find the end of the grapheme starting at g_start.
+    size_t i = g_start;
     char32_t c = decode_utf8(text, i);
     size_t g_end = i;
     size_t g_chars = 1;
-    gb_state = 0;
-    while (g_end < text.size()) {
+    utf8proc_int32_t gb_state = 0;
+    while (g_end < n) {
       const auto next_byte = static_cast<unsigned char>(text[g_end]);
       if (c < 0x80 && next_byte < 0x80 && !(c == '\r' && next_byte == '\n')) break;
       size_t j = g_end;
-      char32_t n = decode_utf8(text, j);
-      if (utf8proc_grapheme_break_stateful(static_cast<utf8proc_int32_t>(c), static_cast<utf8proc_int32_t>(n),
-                                           &gb_state))
+      char32_t next = decode_utf8(text, j);
+      if (utf8proc_grapheme_break_stateful(static_cast<utf8proc_int32_t>(c),
+                                           static_cast<utf8proc_int32_t>(next), &gb_state))
         break;
-      c = n;
+      c = next;
       g_end = j;
       ++g_chars;
     }
     std::string_view g(text.data() + g_start, g_end - g_start);
-    g_start = g_end;
-
-    if (g.size() == 1 && !map_.ascii_may_match(static_cast<unsigned char>(g[0]))) {
-      changes.push_back({static_cast<char32_t>(g[0]), 0});
-      continue;
-    }
     if (g.size() < 6) {
       if (auto norm = map_.transform(g)) {
-        modified = true;
-        push_replacement(*norm, g_chars, changes);
+        replace(g_start, g_end, *norm, g_chars);
+        g_start = g_end;
         continue;
       }
     }
     size_t k = 0;
     while (k < g.size()) {
-      size_t start = k;
-      char32_t ch = decode_utf8(g, k);
-      if (auto norm = map_.transform(g.substr(start, k - start))) {
-        modified = true;
-        push_replacement(*norm, 1, changes);
-      } else {
-        changes.push_back({ch, 0});
-      }
+      const size_t start = k;
+      decode_utf8(g, k);
+      if (auto norm = map_.transform(g.substr(start, k - start)))
+        replace(g_start + start, g_start + k, *norm, 1);
     }
+    g_start = g_end;
   }
-  if (modified) s.transform(changes, 0);
+  if (!modified) return Status::Ok();
+  size_t i = pending;
+  while (i < n) changes.push_back({decode_utf8(text, i), 0});
+  s.transform(changes, 0);
   return Status::Ok();
 }
 

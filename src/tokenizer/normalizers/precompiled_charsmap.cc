@@ -41,10 +41,11 @@ Result<PrecompiledCharsmap> PrecompiledCharsmap::parse(std::string_view blob) {
   if (size_t bad = find_invalid_utf8(m.normalized_); bad != std::string_view::npos)
     return Error("precompiled_charsmap: replacement strings are not valid UTF-8 (byte ", bad, ")");
   for (unsigned b = 1; b < 128; ++b) {
-    // A rule can start with b iff the first trie step on b succeeds.
-    if (m.units_.empty()) break;
-    uint64_t pos = offset(m.units_[0]) ^ b;
-    m.ascii_first_[b] = pos < m.units_.size() && label(m.units_[pos]) == b;
+    const char key = static_cast<char>(b);
+    if (auto r = m.transform(std::string_view(&key, 1))) {
+      m.ascii_rule_[b] = {true, static_cast<uint32_t>(r->data() - m.normalized_.data()),
+                          static_cast<uint32_t>(r->size())};
+    }
   }
   return m;
 }

@@ -30,15 +30,24 @@ class PrecompiledCharsmap {
   // shortest prefix of `key` that has one; nullopt if none.
   std::optional<std::string_view> transform(std::string_view key) const;
 
-  // Whether any rule can start with ASCII byte b (b < 0x80): lets callers skip
-  // the trie for most ASCII text.
-  bool ascii_may_match(unsigned char b) const { return ascii_first_[b] != 0; }
+  // transform() of the one-byte key b (b < 0x80), from a table.
+  std::optional<std::string_view> ascii_rule(unsigned char b) const {
+    const AsciiRule& r = ascii_rule_[b & 0x7f];
+    if (!r.present) return std::nullopt;
+    return std::string_view(normalized_).substr(r.offset, r.length);
+  }
 
  private:
   std::optional<std::string_view> replacement_at(uint32_t index) const;
   std::vector<uint32_t> units_;
   std::string normalized_;
-  std::array<uint8_t, 128> ascii_first_{};
+  // Offsets, not views: views into normalized_ would dangle when a short
+  // (SSO) string moves with the object.
+  struct AsciiRule {
+    bool present = false;
+    uint32_t offset = 0, length = 0;
+  };
+  std::array<AsciiRule, 128> ascii_rule_{};
 };
 
 }  // namespace keel::tok
