@@ -200,7 +200,7 @@ TEST(PostProcessors, TrimOffsets) {
   Encoding e;
   // Tokens "Ġhello" (first: its single space is the added prefix, kept),
   // "Ġworld" -> skip the space, "xĠĠ" -> drop two trailing spaces, and a wide
-  // space (3 bytes in the text).
+  // space (one char: offsets are code points here, as in HF).
   for (auto [tok, a, b] : std::vector<std::tuple<std::string, size_t, size_t>>{
            {"Ġhello", 0, 5}, {"Ġworld", 5, 11}, {"xĠĠ", 11, 14}, {"\u3000y", 14, 18}}) {
     e.ids.push_back(0);
@@ -215,7 +215,7 @@ TEST(PostProcessors, TrimOffsets) {
   auto r = (*p)->process(std::move(e), std::nullopt, true);
   ASSERT_TRUE(r.ok());
   using Off = std::vector<std::pair<size_t, size_t>>;
-  EXPECT_EQ(r->offsets, (Off{{0, 5}, {6, 11}, {11, 12}, {17, 18}}));
+  EXPECT_EQ(r->offsets, (Off{{0, 5}, {6, 11}, {11, 12}, {15, 18}}));
 }
 
 TEST(PostProcessors, UntaggedAndErrors) {

@@ -10,7 +10,8 @@
 //   {"decoder": {...}, "token_lists": [["tok", ...], ...]}
 //       -> {"results": ["joined decode_chain output" | {"error": "..."}]}
 //   {"post_processor": {...}, "inputs": [{"a": [tok, ...], "b": [tok, ...] | null, "add_special": bool}]}
-//       tok = {"id": n, "token": "...", "offsets": [b0, b1], "word": n}; a's type ids are 0, b's 1
+//       tok = {"id": n, "token": "...", "offsets": [c0, c1], "word": n} (code points, as the
+//       pipeline hands them over); a's type ids are 0, b's 1
 //       -> {"results": [{"ids", "tokens", "offsets", "type_ids", "special_tokens_mask",
 //                        "attention_mask", "word_ids", "sequence_ids", "overflowing": [...]} | {"error": "..."}]}
 // A component that fails to build answers {"load_error": "..."} for its case.

@@ -68,9 +68,9 @@ class ByteLevelProcessing final : public EncodingsProcessor {
   bool trim_offsets_, add_prefix_space_;
 };
 
-// HF byte_level::process_offsets on one encoding (offsets are byte offsets
-// here; each counted space is the width it has in the original text: 1 byte
-// for 'Ġ', the char's UTF-8 length for other whitespace).
+// HF byte_level::process_offsets on one encoding. Like HF, the pipeline hands
+// post-processors code-point offsets, and spaces ('Ġ' or Unicode whitespace)
+// are counted in chars.
 void trim_space_offsets(Encoding& encoding, bool add_prefix_space);
 
 struct TemplatePiece {

@@ -81,10 +81,6 @@ char32_t decode(std::string_view s, size_t i, size_t n) {
 
 size_t lead_len(unsigned char c) { return c < 0xC0 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4; }
 
-// The width in the original text of a token char counted as a space: 'Ġ'
-// (U+0120) stands for the byte ' '.
-size_t space_width(char32_t c, size_t utf8_len) { return c == 0x120 ? 1 : utf8_len; }
-
 bool is_space_char(char32_t c) { return c == 0x120 || is_unicode_space(c); }
 
 }  // namespace
@@ -94,24 +90,20 @@ void trim_space_offsets(Encoding& encoding, bool add_prefix_space) {
   for (size_t i = 0; i < n; ++i) {
     std::string_view t = encoding.tokens[i];
     auto& off = encoding.offsets[i];
-    // Leading spaces: count in chars (HF's unit) and in original bytes.
-    size_t lead = 0, lead_bytes = 0;
+    // Leading and trailing spaces, counted in chars like the offsets.
+    size_t lead = 0;
     for (size_t p = 0; p < t.size();) {
       size_t len = std::min(lead_len(static_cast<unsigned char>(t[p])), t.size() - p);
-      char32_t c = decode(t, p, len);
-      if (!is_space_char(c)) break;
+      if (!is_space_char(decode(t, p, len))) break;
       ++lead;
-      lead_bytes += space_width(c, len);
       p += len;
     }
-    size_t trail = 0, trail_bytes = 0;
+    size_t trail = 0;
     for (size_t p = t.size(); p > 0;) {
       size_t start = p - 1;
       while (start > 0 && (static_cast<unsigned char>(t[start]) & 0xC0) == 0x80 && p - start < 4) --start;
-      char32_t c = decode(t, start, p - start);
-      if (!is_space_char(c)) break;
+      if (!is_space_char(decode(t, start, p - start))) break;
       ++trail;
-      trail_bytes += space_width(c, p - start);
       p = start;
     }
     if (lead == 0 && trail == 0) continue;
@@ -120,9 +112,9 @@ void trim_space_offsets(Encoding& encoding, bool add_prefix_space) {
       // added: keep it. (offsets.0 == 0 also counts as first, for
       // pre-tokenized input.)
       const bool is_first = i == 0 || off.first == 0;
-      if (!(is_first && add_prefix_space && lead == 1)) off.first = std::min(off.first + lead_bytes, off.second);
+      if (!(is_first && add_prefix_space && lead == 1)) off.first = std::min(off.first + lead, off.second);
     }
-    if (trail > 0 && off.second >= trail_bytes) off.second = std::max(off.second - trail_bytes, off.first);
+    if (trail > 0 && off.second >= trail) off.second = std::max(off.second - trail, off.first);
   }
 }
 
