@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Runs keel's benchmarks; docs/benchmarks.md holds the figures with this command.
+# Runs keel's benchmarks. docs/benchmarks.md keeps the figures with the command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 echo "## Loading (bench_load)"
 "$BUILD/bin/bench_load" "$BUILD/bench_tmp" 1024
+if [ -x bench/bench_tokenizer.sh ]; then
+  echo
+  echo "## Tokenizer (bench_tokenizer.sh)"
+  bash bench/bench_tokenizer.sh "$BUILD"
+fi
