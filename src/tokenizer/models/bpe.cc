@@ -51,22 +51,22 @@ Status parse_merges(const json& j, const std::string& path, std::vector<BpeModel
   size_t line = 0;
   for (size_t i = 0; i < j.size(); ++i) {
     const json& m = j[i];
-    std::string here = str_cat(path, "[", i, "]");
+    auto here = [&] { return str_cat(path, "[", i, "]"); };
     if (strings) {
       if (!m.is_string())
-        return Error(here, ": expected a string \"a b\" like the other merges, got ", m.type_name());
+        return Error(here(), ": expected a string \"a b\" like the other merges, got ", m.type_name());
       const std::string& s = m.get_ref<const std::string&>();
       if (s.rfind("#version", 0) == 0) continue;
       ++line;
       size_t sp = s.find(' ');
       if (sp == std::string::npos || s.find(' ', sp + 1) != std::string::npos)
-        return Error(here, ": merge \"", printable(s), "\" is not two tokens separated by one space (merges line ",
+        return Error(here(), ": merge \"", printable(s), "\" is not two tokens separated by one space (merges line ",
                      line, ")");
       out.emplace_back(s.substr(0, sp), s.substr(sp + 1));
     } else {
       if (!m.is_array() || m.size() != 2 || !m[0].is_string() || !m[1].is_string())
-        return Error(here, ": expected a pair [\"a\", \"b\"] of strings, got ", m.dump().substr(0, 80));
-      out.emplace_back(m[0].get<std::string>(), m[1].get<std::string>());
+        return Error(here(), ": expected a pair [\"a\", \"b\"] of strings, got ", m.dump().substr(0, 80));
+      out.emplace_back(m[0].get_ref<const std::string&>(), m[1].get_ref<const std::string&>());
     }
   }
   return Status::Ok();
@@ -122,22 +122,60 @@ Result<std::unique_ptr<BpeModel>> BpeModel::create(Vocab vocab, const std::vecto
 
   // Merge (a, b) -> token a + b without b's continuing-subword prefix. A later
   // duplicate of a pair overrides the earlier rank, as HF's HashMap collect does.
+  // The three lookups per merge are random accesses into a large table, so the
+  // hashes are computed kLookahead merges ahead and their slots prefetched.
   m->merges_.reserve(merges.size());
   const size_t plen = m->prefix_.size();
-  std::string joined;
+  struct Pending {
+    std::string joined;
+    uint64_t ha = 0, hb = 0, hj = 0;
+    bool ok = false;  // b is at least as long as the prefix (else an error below)
+  };
+  constexpr size_t kLookahead = 8;
+  Pending ring[kLookahead];
+  auto prepare = [&](size_t r) {
+    Pending& p = ring[r % kLookahead];
+    const auto& [a, b] = merges[r];
+    p.ok = b.size() >= plen && (plen == b.size() || (static_cast<unsigned char>(b[plen]) & 0xC0) != 0x80);
+    p.ha = hash_bytes(a);
+    p.hb = hash_bytes(b);
+    v.map().prefetch(p.ha);
+    v.map().prefetch(p.hb);
+    if (p.ok) {
+      p.joined.assign(a);
+      p.joined.append(b, plen);
+      p.hj = hash_bytes(p.joined);
+      v.map().prefetch(p.hj);
+    }
+  };
+  struct Resolved {
+    uint32_t a, b, new_id;
+  };
+  std::vector<Resolved> resolved;
+  resolved.reserve(merges.size());
+  for (size_t r = 0; r < std::min(kLookahead, merges.size()); ++r) prepare(r);
   for (size_t rank = 0; rank < merges.size(); ++rank) {
     const auto& [a, b] = merges[rank];
+    Pending& p = ring[rank % kLookahead];
     uint32_t a_id, b_id, new_id;
-    std::string where = str_cat(path, ".merges[", rank, "]");
-    if (!v.find(a, a_id)) return Error(where, ": merge token \"", printable(a), "\" is not in the vocabulary");
-    if (!v.find(b, b_id)) return Error(where, ": merge token \"", printable(b), "\" is not in the vocabulary");
-    if (b.size() < plen || (plen < b.size() && (static_cast<unsigned char>(b[plen]) & 0xC0) == 0x80))
-      return Error(where, ": merge token \"", printable(b), "\" is shorter than the continuing_subword_prefix");
-    joined.assign(a);
-    joined.append(b, plen);
-    if (!v.find(joined, new_id))
-      return Error(where, ": merged token \"", printable(joined), "\" is not in the vocabulary");
-    m->merges_.insert(a_id, b_id, PairMap::Value{static_cast<uint32_t>(rank), new_id});
+    auto where = [&] { return str_cat(path, ".merges[", rank, "]"); };
+    if (!v.map().find(a, p.ha, a_id))
+      return Error(where(), ": merge token \"", printable(a), "\" is not in the vocabulary");
+    if (!v.map().find(b, p.hb, b_id))
+      return Error(where(), ": merge token \"", printable(b), "\" is not in the vocabulary");
+    if (!p.ok)
+      return Error(where(), ": merge token \"", printable(b), "\" is shorter than the continuing_subword_prefix");
+    if (!v.map().find(p.joined, p.hj, new_id))
+      return Error(where(), ": merged token \"", printable(p.joined), "\" is not in the vocabulary");
+    resolved.push_back(Resolved{a_id, b_id, new_id});
+    if (rank + kLookahead < merges.size()) prepare(rank + kLookahead);
+  }
+  // Then the merge table itself, again with its slots prefetched.
+  for (size_t rank = 0; rank < resolved.size(); ++rank) {
+    if (rank + kLookahead < resolved.size())
+      m->merges_.prefetch(resolved[rank + kLookahead].a, resolved[rank + kLookahead].b);
+    const Resolved& r = resolved[rank];
+    m->merges_.insert(r.a, r.b, PairMap::Value{static_cast<uint32_t>(rank), r.new_id});
   }
 
   // Direct tables for single characters (alone, and after the prefix).
@@ -163,9 +201,9 @@ Result<std::unique_ptr<BpeModel>> BpeModel::create(Vocab vocab, const std::vecto
 }
 
 std::optional<std::string> BpeModel::id_to_token(uint32_t id) const {
-  const std::string* s = vocab_.id_to_token(id);
+  auto s = vocab_.id_to_token(id);
   if (!s) return std::nullopt;
-  return *s;
+  return std::string(*s);
 }
 
 Status BpeModel::unk_id(uint32_t& id) const {
@@ -326,10 +364,10 @@ void BpeModel::apply_merges(std::vector<Piece>& pieces, float dropout) const {
 void BpeModel::emit(const std::vector<Piece>& pieces, std::vector<Token>& out) const {
   size_t pos = 0;
   for (const Piece& p : pieces) {
-    const std::string* s = vocab_.id_to_token(p.id);
+    auto s = vocab_.id_to_token(p.id);
     Token& t = out.emplace_back();
     t.id = p.id;
-    if (s) t.value = *s;
+    if (s) t.value.assign(*s);
     t.offsets = {pos, pos + p.len};
     pos += p.len;
   }

@@ -12,38 +12,37 @@ void StringIdMap::reserve(size_t n) {
   entries_.reserve(n);
   size_t want = pow2_at_least(n * 2);
   if (want > slots_.size()) {
-    slots_.assign(want, 0);
+    slots_.assign(want, Slot{0, 0});
     mask_ = want - 1;
     for (size_t e = 0; e < entries_.size(); ++e) {
       const Entry& en = entries_[e];
       uint64_t h = hash_bytes(arena_.data() + en.off, en.len);
       size_t i = h & mask_;
-      while (slots_[i]) i = (i + 1) & mask_;
-      slots_[i] = static_cast<uint32_t>(e + 1);
+      while (slots_[i].entry) i = (i + 1) & mask_;
+      slots_[i] = Slot{static_cast<uint32_t>(h >> 32), static_cast<uint32_t>(e + 1)};
     }
   }
 }
 
 void StringIdMap::grow() { reserve(entries_.size() * 2 + 8); }
 
-void StringIdMap::insert(std::string_view key, uint32_t value) {
+void StringIdMap::insert(std::string_view key, uint64_t h, uint32_t value) {
   if ((entries_.size() + 1) * 2 > slots_.size()) grow();
-  uint64_t h = hash_bytes(key);
-  uint32_t tag = static_cast<uint32_t>(h >> 32);
+  const uint32_t tag = static_cast<uint32_t>(h >> 32);
   size_t i = h & mask_;
   for (;; i = (i + 1) & mask_) {
-    uint32_t e = slots_[i];
-    if (e == 0) break;
-    Entry& en = entries_[e - 1];
-    if (en.tag == tag && en.len == key.size() &&
-        std::memcmp(arena_.data() + en.off, key.data(), key.size()) == 0) {
+    const Slot s = slots_[i];
+    if (s.entry == 0) break;
+    if (s.tag != tag) continue;
+    Entry& en = entries_[s.entry - 1];
+    if (en.len == key.size() && std::memcmp(arena_.data() + en.off, key.data(), key.size()) == 0) {
       en.value = value;
       return;
     }
   }
-  entries_.push_back(Entry{arena_.size(), static_cast<uint32_t>(key.size()), tag, value});
+  entries_.push_back(Entry{arena_.size(), static_cast<uint32_t>(key.size()), value});
   arena_.append(key);
-  slots_[i] = static_cast<uint32_t>(entries_.size());
+  slots_[i] = Slot{tag, static_cast<uint32_t>(entries_.size())};
 }
 
 void PairMap::reserve(size_t n) {

@@ -34,32 +34,45 @@ inline uint64_t hash_bytes(const char* p, size_t n) {
 inline uint64_t hash_bytes(std::string_view s) { return hash_bytes(s.data(), s.size()); }
 
 // string -> uint32. Inserting an existing key overwrites its value (as a serde
-// HashMap does when a JSON object repeats a key).
+// HashMap does when a JSON object repeats a key). Slots carry 32 bits of the
+// hash, so a probe touches an entry (and the key bytes) only on a likely hit.
 class StringIdMap {
  public:
   void reserve(size_t n);
-  void insert(std::string_view key, uint32_t value);
+  void insert(std::string_view key, uint32_t value) { insert(key, hash_bytes(key), value); }
+  // With the key's hash_bytes() already computed (see prefetch()).
+  void insert(std::string_view key, uint64_t h, uint32_t value);
   // Returns false if absent.
-  bool find(std::string_view key, uint32_t& value) const {
+  bool find(std::string_view key, uint32_t& value) const { return find(key, hash_bytes(key), value); }
+  // With the key's hash_bytes() already computed (see prefetch()).
+  bool find(std::string_view key, uint64_t h, uint32_t& value) const {
     if (slots_.empty()) return false;
-    uint64_t h = hash_bytes(key);
-    uint32_t tag = static_cast<uint32_t>(h >> 32);
+    const uint32_t tag = static_cast<uint32_t>(h >> 32);
     for (size_t i = h & mask_;; i = (i + 1) & mask_) {
-      uint32_t e = slots_[i];
-      if (e == 0) return false;
-      const Entry& en = entries_[e - 1];
-      if (en.tag == tag && en.len == key.size() &&
-          std::memcmp(arena_.data() + en.off, key.data(), key.size()) == 0) {
+      const Slot s = slots_[i];
+      if (s.entry == 0) return false;
+      if (s.tag != tag) continue;
+      const Entry& en = entries_[s.entry - 1];
+      if (en.len == key.size() && std::memcmp(arena_.data() + en.off, key.data(), key.size()) == 0) {
         value = en.value;
         return true;
       }
     }
+  }
+  // Starts loading the slot a lookup of a key with hash h will read first
+  // (bulk lookups overlap their cache misses this way).
+  void prefetch(uint64_t h) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[h & mask_]);
   }
   bool contains(std::string_view key) const {
     uint32_t v;
     return find(key, v);
   }
   size_t size() const { return entries_.size(); }
+  // Entry e (0 <= e < size(), in insertion order of first appearance). The
+  // views stay valid until the next insert.
+  std::string_view key_at(size_t e) const { return {arena_.data() + entries_[e].off, entries_[e].len}; }
+  uint32_t value_at(size_t e) const { return entries_[e].value; }
   // Visits every (key, value) in insertion order of first appearance.
   template <typename F>
   void for_each(F&& f) const {
@@ -70,13 +83,16 @@ class StringIdMap {
   struct Entry {
     size_t off;
     uint32_t len;
-    uint32_t tag;
     uint32_t value;
+  };
+  struct Slot {
+    uint32_t tag;
+    uint32_t entry;  // index + 1; 0 = empty
   };
   void grow();
   std::string arena_;
   std::vector<Entry> entries_;
-  std::vector<uint32_t> slots_;  // entry index + 1; 0 = empty
+  std::vector<Slot> slots_;
   size_t mask_ = 0;
 };
 
@@ -100,6 +116,9 @@ class PairMap {
       if (s.key == key) return &s.value;
       if (s.key == kEmpty) return nullptr;
     }
+  }
+  void prefetch(uint32_t a, uint32_t b) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[slot_of((uint64_t(a) << 32) | b)]);
   }
   size_t size() const { return size_; }
 

@@ -32,12 +32,18 @@ class Vocab {
     if (map_.find(token, id)) return id;
     return std::nullopt;
   }
-  // nullptr if no token has this id. When several tokens share an id (a broken
-  // vocab), one of them, as HF's reversed HashMap also picks one.
-  const std::string* id_to_token(uint32_t id) const {
-    if (id < dense_.size()) return dense_[id] ? &strings_[dense_[id] - 1] : nullptr;
-    auto it = sparse_.find(id);
-    return it == sparse_.end() ? nullptr : &strings_[it->second - 1];
+  // nullopt if no token has this id. When several tokens share an id (a broken
+  // vocab), the last of them, as HF's reversed HashMap also picks one. The view
+  // lives as long as the vocab.
+  std::optional<std::string_view> id_to_token(uint32_t id) const {
+    uint32_t e = 0;
+    if (id < dense_.size()) {
+      e = dense_[id];
+    } else if (auto it = sparse_.find(id); it != sparse_.end()) {
+      e = it->second;
+    }
+    if (e == 0) return std::nullopt;
+    return map_.key_at(e - 1);
   }
   // Number of distinct tokens (HF's vocab.len()).
   size_t size() const { return map_.size(); }
@@ -45,8 +51,7 @@ class Vocab {
 
  private:
   StringIdMap map_;
-  std::vector<std::string> strings_;
-  std::vector<uint32_t> dense_;  // id -> index into strings_ + 1; 0 = none
+  std::vector<uint32_t> dense_;  // id -> map entry + 1; 0 = none
   std::unordered_map<uint32_t, uint32_t> sparse_;  // ids beyond dense_
 };
 

@@ -28,9 +28,9 @@ std::unique_ptr<WordLevelModel> WordLevelModel::create(Vocab vocab, std::string 
 }
 
 std::optional<std::string> WordLevelModel::id_to_token(uint32_t id) const {
-  const std::string* s = vocab_.id_to_token(id);
+  auto s = vocab_.id_to_token(id);
   if (!s) return std::nullopt;
-  return *s;
+  return std::string(*s);
 }
 
 Status WordLevelModel::tokenize(std::string_view sequence, std::vector<Token>& out) const {

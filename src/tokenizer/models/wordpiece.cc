@@ -44,9 +44,9 @@ std::unique_ptr<WordPieceModel> WordPieceModel::create(Vocab vocab, WordPieceCon
 WordPieceModel::~WordPieceModel() = default;
 
 std::optional<std::string> WordPieceModel::id_to_token(uint32_t id) const {
-  const std::string* s = vocab_.id_to_token(id);
+  auto s = vocab_.id_to_token(id);
   if (!s) return std::nullopt;
-  return *s;
+  return std::string(*s);
 }
 
 Status WordPieceModel::unk_piece(std::string_view sequence, std::vector<Piece>& pieces) const {
