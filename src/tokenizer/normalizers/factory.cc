@@ -22,16 +22,8 @@ using nlohmann::json;
 // Sequence nests; deeper than this is surely hostile and would exhaust the stack.
 constexpr int kMaxDepth = 64;
 
-const char* type_name(const json& j) {
-  switch (j.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::object: return "object";
-    case json::value_t::array: return "array";
-    case json::value_t::string: return "string";
-    case json::value_t::boolean: return "boolean";
-    default: return "number";
-  }
-}
+// nlohmann names the JSON kinds as serde does ("null", "object", "number", ...).
+const char* type_name(const json& j) { return j.type_name(); }
 
 std::string at(const std::string& path, std::string_view key) { return str_cat(path, ".", key); }
 
