@@ -98,7 +98,9 @@ void inspect_gguf(const std::string& path, Report& r) {
     r.tensors.push_back({t.name, t.dtype, t.shape, t.nbytes, file->data_offset() + t.offset, ""});
 }
 
-void inspect_safetensors(const std::string& path, const fs::path& config_dir, Report& r) {
+// A model directory must have its config.json; a bare weights file may not.
+void inspect_safetensors(const std::string& path, const fs::path& config_dir, bool config_required,
+                         Report& r) {
   r.format = "safetensors";
   std::optional<ModelConfig> config;
   fs::path config_path = config_dir / "config.json";
@@ -110,6 +112,8 @@ void inspect_safetensors(const std::string& path, const fs::path& config_dir, Re
     } else {
       add_problems(r, c.status());
     }
+  } else if (config_required) {
+    r.problems.push_back(str_cat(config_path.string(), ": missing"));
   } else {
     r.notes.push_back("no config.json beside the weights: architecture unknown");
   }
@@ -245,15 +249,15 @@ int cmd_inspect(int argc, char** argv) {
     if (!fs::exists(p / "config.json") && has_gguf) {
       inspect_gguf(gguf, r);
     } else {
-      if (!fs::exists(p / "config.json")) r.problems.push_back(str_cat(path, ": no config.json"));
-      inspect_safetensors(path, p, r);
+      inspect_safetensors(path, p, /*config_required=*/true, r);
     }
   } else if (!fs::exists(p, ec)) {
     r.problems.push_back(str_cat(path, ": no such file or directory"));
   } else if (p.extension() == ".gguf") {
     inspect_gguf(path, r);
   } else {
-    inspect_safetensors(path, p.parent_path().empty() ? fs::path(".") : p.parent_path(), r);
+    inspect_safetensors(path, p.parent_path().empty() ? fs::path(".") : p.parent_path(),
+                        /*config_required=*/false, r);
   }
 
   uint64_t params = 0, bytes = 0;
