@@ -128,6 +128,8 @@ Status AddedVocabulary::add_tokens(const std::vector<AddedToken>& tokens, const 
 Status AddedVocabulary::refresh(const Model& model, const Normalizer* normalizer) {
   raw_trie_.clear();
   normalized_trie_.clear();
+  id_to_string_.clear();
+  for (const auto& [id, t] : id_to_token_) id_to_string_[id] = t.content;
   auto add = [&](const AddedToken& t) -> Status {
     auto id = token_to_id(t.content, model);
     if (!id) return Error("added token '", t.content, "' has no id");
@@ -141,6 +143,7 @@ Status AddedVocabulary::refresh(const Model& model, const Normalizer* normalizer
       if (!st.ok()) return st.with_context(str_cat("normalizing added token '", t.content, "'"));
     }
     normalized_trie_.insert(content.normalized(), *id);
+    id_to_string_[*id] = content.normalized();
     return Status::Ok();
   };
   for (const AddedToken& t : special_tokens_) KEEL_RETURN_IF_ERROR(add(t));
@@ -161,10 +164,10 @@ std::optional<uint32_t> AddedVocabulary::token_to_id(std::string_view content,
   return model.token_to_id(content);
 }
 
-const AddedToken* AddedVocabulary::by_id(uint32_t id) const {
-  if (id_to_token_.empty()) return nullptr;
-  auto it = id_to_token_.find(id);
-  return it == id_to_token_.end() ? nullptr : &it->second;
+const std::string* AddedVocabulary::token_for_id(uint32_t id) const {
+  if (id_to_string_.empty()) return nullptr;
+  auto it = id_to_string_.find(id);
+  return it == id_to_string_.end() ? nullptr : &it->second;
 }
 
 size_t AddedVocabulary::count_not_in(const Model& model) const {
@@ -188,7 +191,8 @@ void AddedVocabulary::find_matches(std::string_view s, const Trie& trie,
     }
     size_t start = pos, stop = pos + len;
     pos = stop;  // matches never overlap
-    const AddedToken* tok = by_id(id);
+    auto found = id_to_token_.find(id);
+    const AddedToken* tok = found == id_to_token_.end() ? nullptr : &found->second;
     if (tok && tok->single_word) {
       bool start_space = start == 0 || !rust_is_word_char(char_before(s, start));
       size_t j = stop;

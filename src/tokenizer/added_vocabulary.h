@@ -36,8 +36,11 @@ class AddedVocabulary {
 
   // Added tokens first, then the model.
   std::optional<uint32_t> token_to_id(std::string_view content, const Model& model) const;
-  // The added token's content for `id`, if it is one.
-  const AddedToken* by_id(uint32_t id) const;
+  // The token string HF reports for an added token's `id` (id_to_token, decode):
+  // the content, or for a normalized token its content after the normalizer
+  // (HF: "HELLO" under Lowercase reads back as "hello"). nullptr if `id` is not
+  // an added token.
+  const std::string* token_for_id(uint32_t id) const;
   bool is_special(std::string_view content) const { return special_set_.count(std::string(content)) > 0; }
   // Every added token with its assigned id, in the order given.
   const std::vector<AddedToken>& tokens() const { return all_; }
@@ -75,6 +78,7 @@ class AddedVocabulary {
 
   std::unordered_map<std::string, uint32_t> content_to_id_;
   std::unordered_map<uint32_t, AddedToken> id_to_token_;
+  std::unordered_map<uint32_t, std::string> id_to_string_;  // what token_for_id returns
   std::vector<AddedToken> special_tokens_;  // HF special_tokens (unique contents)
   std::vector<AddedToken> added_tokens_;    // HF added_tokens (non-special)
   std::unordered_set<std::string> special_set_;

@@ -7,12 +7,20 @@
 //  - Empty matches: Oniguruma's find_iter (rust-onig FindMatches) yields an empty
 //    match unless it ends where the previous match ended; then it retries one
 //    char further. find_all reproduces that loop exactly.
+//  - Unicode version: Oniguruma's tables are newer than PCRE2's here, so \p{L},
+//    \p{N} and \p{P} (and \P{..}) are rewritten into explicit classes of the
+//    code points HF tokenizers itself puts in them (measured, see
+//    pre_tokenizers/unicode_tables.h).
 #include "tokenizer/pattern.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <cstdio>
 #include <cstring>
+#include <mutex>
+
+#include "tokenizer/pre_tokenizers/unicode_tables.h"
 
 namespace keel::tok {
 
@@ -62,6 +70,117 @@ ThreadMatchState& thread_state() {
   return state;
 }
 
+// The class bit of a property name Oniguruma and PCRE2 both know (0 if keel has
+// no measured table for it).
+uint8_t property_bit(std::string_view name) {
+  if (name == "L" || name == "Letter") return kLetter;
+  if (name == "N" || name == "Number") return kNumber;
+  if (name == "P" || name == "Punctuation") return kOnigPunct;
+  return 0;
+}
+
+// "\x{a}-\x{b}..." for every code point range whose class has `bit`.
+const std::string& class_ranges(uint8_t bit) {
+  static std::string cache[3];
+  static std::once_flag once[3];
+  const int slot = bit == kLetter ? 0 : bit == kNumber ? 1 : 2;
+  std::call_once(once[slot], [&] {
+    std::string out;
+    char buf[40];
+    const UnicodeTables& t = UnicodeTables::get();
+    uint32_t c = 0;
+    while (c < 0x110000) {
+      if (!(t.classes(c) & bit)) { ++c; continue; }
+      uint32_t first = c;
+      while (c + 1 < 0x110000 && (t.classes(c + 1) & bit)) ++c;
+      if (first == c) std::snprintf(buf, sizeof buf, "\\x{%X}", first);
+      else std::snprintf(buf, sizeof buf, "\\x{%X}-\\x{%X}", first, c);
+      out += buf;
+      ++c;
+    }
+    cache[slot] = std::move(out);
+  });
+  return cache[slot];
+}
+
+// Rewrites \p{X} / \pX / \P{X} / \p{^X} for the properties above into explicit
+// classes. Inside a character class only the positive form can be rewritten (a
+// negated property there is left to PCRE2).
+std::string rewrite_properties(std::string_view pattern) {
+  std::string out;
+  out.reserve(pattern.size());
+  bool in_class = false;
+  size_t i = 0;
+  while (i < pattern.size()) {
+    char c = pattern[i];
+    if (c == '\\' && i + 1 < pattern.size()) {
+      char e = pattern[i + 1];
+      if (e == 'Q') {  // \Q...\E is literal
+        size_t end = pattern.find("\\E", i + 2);
+        size_t stop = end == std::string_view::npos ? pattern.size() : end + 2;
+        out.append(pattern.substr(i, stop - i));
+        i = stop;
+        continue;
+      }
+      if (e == 'p' || e == 'P') {
+        std::string_view name;  // \p{Name} or the one-letter \pX
+        size_t stop;
+        if (i + 2 < pattern.size() && pattern[i + 2] == '{') {
+          size_t close = pattern.find('}', i + 3);
+          if (close == std::string_view::npos) { out += pattern.substr(i); break; }
+          name = pattern.substr(i + 3, close - (i + 3));
+          stop = close + 1;
+        } else {
+          stop = std::min(i + 3, pattern.size());
+          name = pattern.substr(i + 2, stop - (i + 2));
+        }
+        bool negated = e == 'P';
+        if (!name.empty() && name[0] == '^') { negated = !negated; name.remove_prefix(1); }
+        uint8_t bit = property_bit(name);
+        if (bit && !(in_class && negated)) {
+          const std::string& ranges = class_ranges(bit);
+          if (in_class) out += ranges;
+          else { out += negated ? "[^" : "["; out += ranges; out += ']'; }
+          i = stop;
+          continue;
+        }
+        out.append(pattern.substr(i, stop - i));
+        i = stop;
+        continue;
+      }
+      out.append(pattern.substr(i, 2));
+      i += 2;
+      continue;
+    }
+    if (in_class) {
+      if (c == '[' && i + 1 < pattern.size() && pattern[i + 1] == ':') {  // [:alpha:]
+        size_t close = pattern.find(":]", i + 2);
+        if (close != std::string_view::npos) {
+          out.append(pattern.substr(i, close + 2 - i));
+          i = close + 2;
+          continue;
+        }
+      }
+      if (c == ']') in_class = false;
+      out += c;
+      ++i;
+      continue;
+    }
+    if (c == '[') {
+      in_class = true;
+      out += c;
+      ++i;
+      // A ']' right after '[' or '[^' is a literal.
+      if (i < pattern.size() && pattern[i] == '^') { out += '^'; ++i; }
+      if (i < pattern.size() && pattern[i] == ']') { out += ']'; ++i; }
+      continue;
+    }
+    out += c;
+    ++i;
+  }
+  return out;
+}
+
 }  // namespace
 
 struct Regex::Impl {
@@ -81,8 +200,14 @@ Result<Regex> Regex::compile(std::string_view pattern) {
   PCRE2_SIZE err_off = 0;
   // Oniguruma's default (Ruby) syntax: ^ and $ are line anchors.
   const uint32_t options = PCRE2_UTF | PCRE2_UCP | PCRE2_MULTILINE;
-  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                                   options, &err, &err_off, nullptr);
+  const std::string rewritten = rewrite_properties(pattern);
+  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(rewritten.data()),
+                                   rewritten.size(), options, &err, &err_off, nullptr);
+  if (!code && rewritten != pattern) {  // report the error at its place in the original
+    pcre2_code* orig = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+                                     options, &err, &err_off, nullptr);
+    if (orig) pcre2_code_free(orig);
+  }
   if (!code) {
     PCRE2_UCHAR buf[256];
     pcre2_get_error_message(err, buf, sizeof(buf));

@@ -166,13 +166,16 @@ Result<Encoding> Tokenizer::encode_single(std::string_view text, uint32_t type_i
     Split& split = splits[idx];
     std::vector<Token>& tv = split_tokens[idx];
     tv.clear();
-    if (split.tokens) {
-      tv.swap(*split.tokens);
-    } else {
+    const bool from_model = !split.tokens;
+    if (from_model) {
       KEEL_RETURN_IF_ERROR(model_->tokenize(split.normalized.normalized(), tv));
+    } else {
+      tv.swap(*split.tokens);
     }
     count += tv.size();
-    if (limited && count >= limit) {
+    // Added tokens count, but HF only checks the limit after a split the model
+    // tokenized.
+    if (limited && from_model && count >= limit) {
       if (from_end) first = idx;
       else last = idx + 1;
       break;
@@ -276,8 +279,8 @@ Result<std::string> Tokenizer::decode(std::span<const uint32_t> ids, bool skip_s
   tokens.reserve(ids.size());
   for (uint32_t id : ids) {
     std::string tok;
-    if (const AddedToken* a = added_vocabulary_->by_id(id)) {
-      tok = a->content;
+    if (const std::string* a = added_vocabulary_->token_for_id(id)) {
+      tok = *a;
     } else if (auto t = model_->id_to_token(id)) {
       tok = std::move(*t);
     } else {
@@ -307,7 +310,7 @@ std::optional<uint32_t> Tokenizer::token_to_id(std::string_view token) const {
 }
 
 std::optional<std::string> Tokenizer::id_to_token(uint32_t id) const {
-  if (const AddedToken* a = added_vocabulary_->by_id(id)) return a->content;
+  if (const std::string* a = added_vocabulary_->token_for_id(id)) return *a;
   return model_->id_to_token(id);
 }
 

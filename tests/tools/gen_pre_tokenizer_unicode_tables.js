@@ -8,6 +8,7 @@
 //   punct    HF is_punc: ASCII punctuation or unicode_categories P*
 //   numeric  Rust char::is_numeric (Digits)
 //   word     Rust regex crate \w   (Whitespace pre-tokenizer)
+//   punct_p  Oniguruma \p{P}       (user Split / Replace regexes)
 //   script   the UnicodeScripts pre-tokenizer's script (Hiragana, Katakana and
 //            U+30FC already folded into Han, ' ' as Any), as an opaque class id
 //
@@ -59,6 +60,7 @@ const regex = r => pre({type: 'Split', pattern: {Regex: r}, behavior: 'Removed',
 
 const letter = removed(regex('\\p{L}'));
 const number = removed(regex('\\p{N}'));
+const punct_p = removed(regex('\\p{P}'));
 const space = removed(regex('\\s'));
 const rustSpace = removed(pre({type: 'WhitespaceSplit'}));
 const punct = removed(pre({type: 'Punctuation', behavior: 'Removed'}));
@@ -96,8 +98,8 @@ for (const run of runs) {
 }
 if (reps.length > 255) throw new Error('too many scripts');
 
-const BIT = {letter: 1, number: 2, space: 4, punct: 8, numeric: 16, word: 32};
-const sets = {letter, number, space, punct, numeric, word};
+const BIT = {letter: 1, number: 2, space: 4, punct: 8, numeric: 16, word: 32, punct_p: 64};
+const sets = {letter, number, space, punct, numeric, word, punct_p};
 function ranges(valueOf) {
   const out = [];
   for (const c of ALL) {

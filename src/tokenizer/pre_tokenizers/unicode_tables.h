@@ -33,6 +33,7 @@ enum : uint8_t {
   kPunct = 8,     // HF is_punc: ASCII punctuation or a P* category (unicode_categories)
   kNumeric = 16,  // Rust char::is_numeric
   kWord = 32,     // Rust regex crate \w
+  kOnigPunct = 64,  // Oniguruma \p{P}
 };
 
 class UnicodeTables {

@@ -1,9 +1,7 @@
 """keel's tokenizer against HF tokenizers (Rust, through its Node binding).
 
-The issue's acceptance test. Not yet part of `make test` (ctest runs tests/**/test_*.py):
-it still finds mismatches (see /tmp/notes/parity_report.md), and failing tests are not
-committed. Rename it to test_hf_parity.py once it passes. Run it by hand with
-  KEEL_BIN=build/bin/keel /usr/bin/python3 -m pytest -q tests/tokenizer/hf_parity.py
+The tokenizer's acceptance test, run by `make test`. By hand:
+  KEEL_BIN=build/bin/keel /usr/bin/python3 -m pytest -q tests/tokenizer/test_hf_parity.py
 
 For every tokenizer in $KEEL_SHARED_MODELS, the Qwen3 tokenizer and the generated
 tokenizer.json files (gen_tokenizers.py), the corpus (corpus.py, > 5,000 strings)
@@ -15,8 +13,8 @@ with tokenizer.json's truncation/padding and without; decode with and without
 skip_special_tokens. A line where HF fails must fail in keel too.
 
 Mismatches are grouped by tokenizer, mode and field, each with its smallest
-example, in $KEEL_TEST_TMP/tokenizer_parity/parity_report.md (and
-/tmp/notes/parity_report.md when /tmp/notes exists, or $KEEL_PARITY_REPORT).
+example, in $KEEL_TEST_TMP/tokenizer_parity/parity_report.md (and in
+$KEEL_PARITY_REPORT when set).
 HF's outputs are cached under $KEEL_TEST_TMP keyed by a hash of everything they
 depend on (tokenizer.json, corpus, script, HF version).
 
@@ -415,8 +413,6 @@ def _report(results, covers, elapsed):
     targets = [os.path.join(WORK, "parity_report.md")]
     if os.environ.get("KEEL_PARITY_REPORT"):
         targets.append(os.environ["KEEL_PARITY_REPORT"])
-    elif os.path.isdir("/tmp/notes") and not os.environ.get("KEEL_PARITY_ONLY"):  # a subset run keeps the full report
-        targets.append("/tmp/notes/parity_report.md")
     for t in targets:
         with open(t, "w", encoding="utf-8") as f:
             f.write(text)
