@@ -79,33 +79,43 @@ uint8_t property_bit(std::string_view name) {
   return 0;
 }
 
-// "\x{a}-\x{b}..." for every code point range whose class has `bit`.
-const std::string& class_ranges(uint8_t bit) {
-  static std::string cache[3];
-  static std::once_flag once[3];
-  const int slot = bit == kLetter ? 0 : bit == kNumber ? 1 : 2;
-  std::call_once(once[slot], [&] {
+// Class contents "\x{a}-\x{b}..." for every code point (surrogates excluded)
+// whose class has `bit`, or with `negated` every one whose class has not.
+const std::string& class_ranges(uint8_t bit, bool negated) {
+  static std::string cache[4][2];
+  static std::once_flag once[4][2];
+  const int slot = bit == kLetter ? 0 : bit == kNumber ? 1 : bit == kOnigPunct ? 2 : 3;
+  std::call_once(once[slot][negated], [&] {
+    const UnicodeTables& t = UnicodeTables::get();
+    auto in = [&](uint32_t c) {
+      return (c < 0xd800 || c > 0xdfff) && ((t.classes(c) & bit) != 0) != negated;
+    };
     std::string out;
     char buf[40];
-    const UnicodeTables& t = UnicodeTables::get();
-    uint32_t c = 0;
-    while (c < 0x110000) {
-      if (!(t.classes(c) & bit)) { ++c; continue; }
-      uint32_t first = c;
-      while (c + 1 < 0x110000 && (t.classes(c + 1) & bit)) ++c;
+    for (uint32_t c = 0; c < 0x110000; ++c) {
+      if (!in(c)) continue;
+      const uint32_t first = c;
+      while (c + 1 < 0x110000 && in(c + 1)) ++c;
       if (first == c) std::snprintf(buf, sizeof buf, "\\x{%X}", first);
       else std::snprintf(buf, sizeof buf, "\\x{%X}-\\x{%X}", first, c);
       out += buf;
-      ++c;
     }
-    cache[slot] = std::move(out);
+    cache[slot][negated] = std::move(out);
   });
-  return cache[slot];
+  return cache[slot][negated];
 }
 
-// Rewrites \p{X} / \pX / \P{X} / \p{^X} for the properties above into explicit
-// classes. Inside a character class only the positive form can be rewritten (a
-// negated property there is left to PCRE2).
+// A property as PCRE2 pattern text: inside a class its ranges, outside a class.
+void append_class(std::string& out, uint8_t bit, bool negated, bool in_class) {
+  if (!in_class) out += '[';
+  out += class_ranges(bit, negated);
+  if (!in_class) out += ']';
+}
+
+// Rewrites Oniguruma (Ruby syntax) escapes PCRE2 reads differently: \p{X} /
+// \P{X} / \p{^X} for the properties above and \s / \S become explicit classes
+// of the code points HF tokenizers puts in them, \pX without braces is a literal
+// letter, \h / \H are hex digits.
 std::string rewrite_properties(std::string_view pattern) {
   std::string out;
   out.reserve(pattern.size());
@@ -123,29 +133,33 @@ std::string rewrite_properties(std::string_view pattern) {
         continue;
       }
       if (e == 'p' || e == 'P') {
-        std::string_view name;  // \p{Name} or the one-letter \pX
-        size_t stop;
-        if (i + 2 < pattern.size() && pattern[i + 2] == '{') {
-          size_t close = pattern.find('}', i + 3);
-          if (close == std::string_view::npos) { out += pattern.substr(i); break; }
-          name = pattern.substr(i + 3, close - (i + 3));
-          stop = close + 1;
-        } else {
-          stop = std::min(i + 3, pattern.size());
-          name = pattern.substr(i + 2, stop - (i + 2));
-        }
-        bool negated = e == 'P';
-        if (!name.empty() && name[0] == '^') { negated = !negated; name.remove_prefix(1); }
-        uint8_t bit = property_bit(name);
-        if (bit && !(in_class && negated)) {
-          const std::string& ranges = class_ranges(bit);
-          if (in_class) out += ranges;
-          else { out += negated ? "[^" : "["; out += ranges; out += ']'; }
-          i = stop;
+        if (i + 2 >= pattern.size() || pattern[i + 2] != '{') {
+          // Oniguruma's Ruby syntax has no one-letter \pL: it is the letter p.
+          out += e;
+          i += 2;
           continue;
         }
-        out.append(pattern.substr(i, stop - i));
+        size_t close = pattern.find('}', i + 3);
+        if (close == std::string_view::npos) { out += pattern.substr(i); break; }
+        std::string_view name = pattern.substr(i + 3, close - (i + 3));
+        const size_t stop = close + 1;
+        bool negated = e == 'P';
+        if (!name.empty() && name[0] == '^') { negated = !negated; name.remove_prefix(1); }
+        if (uint8_t bit = property_bit(name)) append_class(out, bit, negated, in_class);
+        else out.append(pattern.substr(i, stop - i));
         i = stop;
+        continue;
+      }
+      if (e == 's' || e == 'S') {  // Oniguruma's \s (PCRE2's adds U+180E)
+        append_class(out, kSpace, e == 'S', in_class);
+        i += 2;
+        continue;
+      }
+      if (e == 'h' || e == 'H') {  // Oniguruma: a hex digit (PCRE2: horizontal space)
+        if (!in_class) out += '[';
+        out += e == 'h' ? "0-9a-fA-F" : "\\x{0}-\\x{2F}\\x{3A}-\\x{40}\\x{47}-\\x{60}\\x{67}-\\x{D7FF}\\x{E000}-\\x{10FFFF}";
+        if (!in_class) out += ']';
+        i += 2;
         continue;
       }
       out.append(pattern.substr(i, 2));

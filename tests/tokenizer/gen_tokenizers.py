@@ -428,6 +428,16 @@ def specs(shared):
                                         split(r"(?i)th", "MergedWithNext"),
                                         split(r"\p{L}{1,5}", "Isolated", invert=True)),
                   post_processor=b_post, decoder=b_dec, added_tokens=b_added))
+    add("wp_split_unicode_props", "Split regexes with Unicode properties in and out of classes: "
+        "[^\\p{L}\\p{N}], \\P{N}, \\pL, \\p{^P}, [\\p{P}\\s], \\Q..\\E; Replace regex \\p{N}",
+        tokenizer(wp_model(), normalizer=seq_norm({"type": "Replace", "pattern": {"Regex": r"\p{N}"}, "content": "7"},
+                                                  {"type": "Lowercase"}),
+                  pre_tokenizer=seq_pre(split(r"[^\p{L}\p{N}\s]+", "Isolated"),
+                                        split(r"\P{N}\pL", "MergedWithNext"),
+                                        split(r"\p{^P}{3}", "Isolated", invert=True),
+                                        split(r"[\p{P}\s]", "Removed"),
+                                        split(r"\Q\p{L}\E|[\]\p{Letter}]{4}", "Isolated")),
+                  post_processor=b_post, decoder=b_dec, added_tokens=b_added))
     add("wp_bert_pair_trunc", "BertNormalizer+BertPreTokenizer+TemplateProcessing; truncation LongestFirst 20 "
         "direction Left stride 5; BatchLongest padding to a multiple of 16",
         tokenizer(wp_model(), normalizer=bert_norm(), pre_tokenizer={"type": "BertPreTokenizer"},
