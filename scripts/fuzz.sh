@@ -26,6 +26,7 @@ run_one() {
     fuzz_safetensors) dict=-dict=fuzz/safetensors.dict ;;
     fuzz_gguf) dict=-dict=fuzz/gguf.dict ;;
     fuzz_hf_config) dict=-dict=fuzz/hf_config.dict ;;
+    fuzz_tokenizer) dict=-dict=fuzz/tokenizer.dict ;;
   esac
   log=$work/$name.log
   local extra=()

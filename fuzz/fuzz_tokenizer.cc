@@ -6,10 +6,8 @@
 //    Qwen3) and the operation, the rest is the input: random bytes to encode
 //    (single, pair, with and without special tokens) or 16-bit ids to decode.
 // Every input must give a result or an error; nothing may crash or hang.
-//
-// Pending: not yet built by fuzz/CMakeLists.txt (which globs fuzz/fuzz_*.cc). Move it
-// to fuzz/fuzz_tokenizer.cc once a run under the sanitizer build is clean; its seeds
-// are already in fuzz/corpus/fuzz_tokenizer/ (gen_tokenizers.py --fuzz-seeds).
+// Seeds: fuzz/corpus/fuzz_tokenizer/ (gen_tokenizers.py --fuzz-seeds: a tokenizer.json
+// per generated configuration), dictionary fuzz/tokenizer.dict.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
