@@ -9,6 +9,7 @@
 
 #include "core/utf8.h"
 #include "tokenizer/models/json_fields.h"
+#include "tokenizer/models/model_bulk.h"
 #include "tokenizer/models/word_cache.h"
 
 namespace keel::tok {
@@ -62,11 +63,13 @@ Status parse_merges(const json& j, const std::string& path, std::vector<BpeModel
       if (sp == std::string::npos || s.find(' ', sp + 1) != std::string::npos)
         return Error(here(), ": merge \"", printable(s), "\" is not two tokens separated by one space (merges line ",
                      line, ")");
-      out.emplace_back(s.substr(0, sp), s.substr(sp + 1));
+      const std::string_view v = s;
+      out.emplace_back(v.substr(0, sp), v.substr(sp + 1));
     } else {
       if (!m.is_array() || m.size() != 2 || !m[0].is_string() || !m[1].is_string())
         return Error(here(), ": expected a pair [\"a\", \"b\"] of strings, got ", m.dump().substr(0, 80));
-      out.emplace_back(m[0].get_ref<const std::string&>(), m[1].get_ref<const std::string&>());
+      out.emplace_back(std::string_view(m[0].get_ref<const std::string&>()),
+                       std::string_view(m[1].get_ref<const std::string&>()));
     }
   }
   return Status::Ok();
@@ -76,7 +79,8 @@ Status parse_merges(const json& j, const std::string& path, std::vector<BpeModel
 
 BpeModel::~BpeModel() = default;
 
-Result<std::unique_ptr<BpeModel>> BpeModel::from_json(const json& j, const std::string& path) {
+Result<std::unique_ptr<BpeModel>> BpeModel::from_json(const json& j, const std::string& path,
+                                                      const ModelBulk* bulk) {
   KEEL_RETURN_IF_ERROR(jf::expect_object(j, path));
   BpeConfig cfg;
   auto dropout = jf::opt_number(j, "dropout", path);
@@ -104,8 +108,10 @@ Result<std::unique_ptr<BpeModel>> BpeModel::from_json(const json& j, const std::
   const json* vj = jf::find(j, "vocab");
   const json* mj = jf::find(j, "merges");
   if (!vj || !mj) return Error(path, ": BPE needs both \"vocab\" and \"merges\"");
-  auto vocab = Vocab::from_json_object(*vj, jf::join(path, "vocab"));
+  auto vocab = bulk && bulk->vocab ? Vocab::from_entries(*bulk->vocab)
+                                  : Vocab::from_json_object(*vj, jf::join(path, "vocab"));
   if (!vocab.ok()) return vocab.status();
+  if (bulk && bulk->merges) return create(std::move(*vocab), *bulk->merges, std::move(cfg), path);
   std::vector<Merge> merges;
   KEEL_RETURN_IF_ERROR(parse_merges(*mj, jf::join(path, "merges"), merges));
   return create(std::move(*vocab), merges, std::move(cfg), path);
