@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/thread_pool.h"
 #include "core/utf8.h"
 #include "tokenizer/models/json_fields.h"
 #include "tokenizer/models/model_bulk.h"
@@ -129,54 +130,83 @@ Result<std::unique_ptr<BpeModel>> BpeModel::create(Vocab vocab, const std::vecto
   // Merge (a, b) -> token a + b without b's continuing-subword prefix. A later
   // duplicate of a pair overrides the earlier rank, as HF's HashMap collect does.
   // The three lookups per merge are random accesses into a large table, so the
-  // hashes are computed kLookahead merges ahead and their slots prefetched.
-  m->merges_.reserve(merges.size());
+  // hashes are computed kLookahead merges ahead and their slots prefetched; and
+  // large merge lists are resolved in parts on the thread pool (the vocab is
+  // only read there).
+  const size_t n = merges.size();
+  m->merges_.reserve(n);
   const size_t plen = m->prefix_.size();
-  struct Pending {
-    std::string joined;
-    uint64_t ha = 0, hb = 0, hj = 0;
-    bool ok = false;  // b is at least as long as the prefix (else an error below)
-  };
-  constexpr size_t kLookahead = 8;
-  Pending ring[kLookahead];
-  auto prepare = [&](size_t r) {
-    Pending& p = ring[r % kLookahead];
-    const auto& [a, b] = merges[r];
-    p.ok = b.size() >= plen && (plen == b.size() || (static_cast<unsigned char>(b[plen]) & 0xC0) != 0x80);
-    p.ha = hash_bytes(a);
-    p.hb = hash_bytes(b);
-    v.map().prefetch(p.ha);
-    v.map().prefetch(p.hb);
-    if (p.ok) {
-      p.joined.assign(a);
-      p.joined.append(b, plen);
-      p.hj = hash_bytes(p.joined);
-      v.map().prefetch(p.hj);
-    }
+  // b is at least as long as the prefix, which it does not cut inside a character.
+  auto prefix_ok = [plen](std::string_view b) {
+    return b.size() >= plen && (plen == b.size() || (static_cast<unsigned char>(b[plen]) & 0xC0) != 0x80);
   };
   struct Resolved {
     uint32_t a, b, new_id;
   };
-  std::vector<Resolved> resolved;
-  resolved.reserve(merges.size());
-  for (size_t r = 0; r < std::min(kLookahead, merges.size()); ++r) prepare(r);
-  for (size_t rank = 0; rank < merges.size(); ++rank) {
+  std::vector<Resolved> resolved(n);
+  // Resolves ranks [begin, end); returns the first rank that fails, or n.
+  auto resolve_part = [&](size_t begin, size_t end) -> size_t {
+    struct Pending {
+      std::string joined;
+      uint64_t ha = 0, hb = 0, hj = 0;
+      bool ok = false;  // prefix_ok(b) (else an error below)
+    };
+    constexpr size_t kLookahead = 8;
+    Pending ring[kLookahead];
+    auto prepare = [&](size_t r) {
+      Pending& p = ring[r % kLookahead];
+      const auto& [a, b] = merges[r];
+      p.ok = prefix_ok(b);
+      p.ha = hash_bytes(a);
+      p.hb = hash_bytes(b);
+      v.map().prefetch(p.ha);
+      v.map().prefetch(p.hb);
+      if (p.ok) {
+        p.joined.assign(a);
+        p.joined.append(b, plen);
+        p.hj = hash_bytes(p.joined);
+        v.map().prefetch(p.hj);
+      }
+    };
+    for (size_t r = begin; r < std::min(begin + kLookahead, end); ++r) prepare(r);
+    for (size_t rank = begin; rank < end; ++rank) {
+      const auto& [a, b] = merges[rank];
+      Pending& p = ring[rank % kLookahead];
+      Resolved& out = resolved[rank];
+      if (!v.map().find(a, p.ha, out.a) || !v.map().find(b, p.hb, out.b) || !p.ok ||
+          !v.map().find(p.joined, p.hj, out.new_id))
+        return rank;
+      if (rank + kLookahead < end) prepare(rank + kLookahead);
+    }
+    return n;
+  };
+  ThreadPool& pool = default_thread_pool();
+  const size_t parts = n < 32768 ? 1 : static_cast<size_t>(pool.num_threads()) * 2;
+  std::vector<size_t> first_bad(parts, n);
+  if (parts == 1) {
+    first_bad[0] = resolve_part(0, n);
+  } else {
+    pool.parallel_for(static_cast<int64_t>(parts), [&](int64_t pb, int64_t pe) {
+      for (int64_t part = pb; part < pe; ++part) {
+        const size_t k = static_cast<size_t>(part);
+        first_bad[k] = resolve_part(n * k / parts, n * (k + 1) / parts);
+      }
+    });
+  }
+  if (const size_t rank = *std::min_element(first_bad.begin(), first_bad.end()); rank < n) {
+    // The first failing merge, checked again to say why.
     const auto& [a, b] = merges[rank];
-    Pending& p = ring[rank % kLookahead];
-    uint32_t a_id, b_id, new_id;
-    auto where = [&] { return str_cat(path, ".merges[", rank, "]"); };
-    if (!v.map().find(a, p.ha, a_id))
-      return Error(where(), ": merge token \"", printable(a), "\" is not in the vocabulary");
-    if (!v.map().find(b, p.hb, b_id))
-      return Error(where(), ": merge token \"", printable(b), "\" is not in the vocabulary");
-    if (!p.ok)
-      return Error(where(), ": merge token \"", printable(b), "\" is shorter than the continuing_subword_prefix");
-    if (!v.map().find(p.joined, p.hj, new_id))
-      return Error(where(), ": merged token \"", printable(p.joined), "\" is not in the vocabulary");
-    resolved.push_back(Resolved{a_id, b_id, new_id});
-    if (rank + kLookahead < merges.size()) prepare(rank + kLookahead);
+    const std::string where = str_cat(path, ".merges[", rank, "]");
+    if (!v.map().contains(a)) return Error(where, ": merge token \"", printable(a), "\" is not in the vocabulary");
+    if (!v.map().contains(b)) return Error(where, ": merge token \"", printable(b), "\" is not in the vocabulary");
+    if (!prefix_ok(b))
+      return Error(where, ": merge token \"", printable(b), "\" is shorter than the continuing_subword_prefix");
+    std::string joined(a);
+    joined.append(b, plen);
+    return Error(where, ": merged token \"", printable(joined), "\" is not in the vocabulary");
   }
   // Then the merge table itself, again with its slots prefetched.
+  constexpr size_t kLookahead = 8;
   for (size_t rank = 0; rank < resolved.size(); ++rank) {
     if (rank + kLookahead < resolved.size())
       m->merges_.prefetch(resolved[rank + kLookahead].a, resolved[rank + kLookahead].b);
