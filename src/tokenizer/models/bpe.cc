@@ -132,7 +132,8 @@ Result<std::unique_ptr<BpeModel>> BpeModel::create(Vocab vocab, const std::vecto
   // The three lookups per merge are random accesses into a large table, so the
   // hashes are computed kLookahead merges ahead and their slots prefetched; and
   // large merge lists are resolved in parts on the thread pool (the vocab is
-  // only read there).
+  // only read there): 8 per thread, so that a thread the OS does not run for a
+  // while holds up only a small part.
   const size_t n = merges.size();
   m->merges_.reserve(n);
   const size_t plen = m->prefix_.size();
@@ -181,7 +182,7 @@ Result<std::unique_ptr<BpeModel>> BpeModel::create(Vocab vocab, const std::vecto
     return n;
   };
   ThreadPool& pool = default_thread_pool();
-  const size_t parts = n < 32768 ? 1 : static_cast<size_t>(pool.num_threads()) * 2;
+  const size_t parts = n < 32768 ? 1 : static_cast<size_t>(pool.num_threads()) * 8;
   std::vector<size_t> first_bad(parts, n);
   if (parts == 1) {
     first_bad[0] = resolve_part(0, n);
