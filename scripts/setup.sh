@@ -11,6 +11,7 @@ APT_PACKAGES=(
   clang-16 libclang-rt-16-dev            # sanitizers and libFuzzer
   nlohmann-json3-dev libgtest-dev
   libpcre2-dev libutf8proc-dev           # tokenizer: regex (JIT) and Unicode normalization
+  libsimdjson-dev                        # tokenizer: tokenizer.json loading
   python3 python3-numpy python3-pytest   # /usr/bin/python3 for the reference tests
 )
 # Node.js may come from elsewhere than Debian (it does on these machines); only

@@ -21,6 +21,8 @@
 
 namespace keel::tok {
 
+struct ModelBulk;
+
 class Normalizer {
  public:
   virtual ~Normalizer() = default;
@@ -67,7 +69,10 @@ class Decoder {
 // recognised by their keys.
 Result<std::unique_ptr<Normalizer>> make_normalizer(const nlohmann::json& j, const std::string& path);
 Result<std::unique_ptr<PreTokenizer>> make_pre_tokenizer(const nlohmann::json& j, const std::string& path);
-Result<std::unique_ptr<Model>> make_model(const nlohmann::json& j, const std::string& path);
+// `bulk`: the model's vocab / merges read ahead by the loader (model_bulk.h);
+// the fields it holds stand in for those of `j`.
+Result<std::unique_ptr<Model>> make_model(const nlohmann::json& j, const std::string& path,
+                                          const ModelBulk* bulk = nullptr);
 Result<std::unique_ptr<PostProcessor>> make_post_processor(const nlohmann::json& j, const std::string& path);
 Result<std::unique_ptr<Decoder>> make_decoder(const nlohmann::json& j, const std::string& path);
 

@@ -98,6 +98,10 @@ class Tokenizer {
 
  private:
   Tokenizer();
+  // from_json for text followed by `readable_past_end` allocated bytes (the
+  // fast parser reads a little past the end; with too few it copies the text).
+  static Result<Tokenizer> from_json_text(std::string_view json_text, size_t readable_past_end,
+                                          std::string source);
   // One input through added tokens, normalizer, pre-tokenizer and model, with
   // code-point offsets (HF encode_single_sequence with OffsetType::Char).
   Result<Encoding> encode_single(std::string_view text, uint32_t type_id) const;

@@ -5,10 +5,14 @@
 #include <fstream>
 #include <sstream>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
+#include "core/mmap_file.h"
 #include "tokenizer/added_vocabulary.h"
 #include "tokenizer/components.h"
+#include "tokenizer/fast_json.h"
 #include "tokenizer/models/json_fields.h"
 #include "tokenizer/tokenizer.h"
 
@@ -114,13 +118,27 @@ Result<std::vector<AddedToken>> parse_added_tokens(const json& j) {
   return out;
 }
 
-Result<std::string> read_text_file(const std::string& path) {
+// The file's bytes, with at least `padding` spare bytes allocated past the end
+// (the string's capacity), read in one go when the size is known.
+Result<std::string> read_text_file(const std::string& path, size_t padding = 0) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error("cannot open '", path, "'");
+  std::string out;
+  const std::streamoff size = in.seekg(0, std::ios::end).tellg();
+  if (size >= 0 && in.seekg(0).good()) {
+    out.reserve(static_cast<size_t>(size) + padding);
+    out.resize(static_cast<size_t>(size));
+    if (!in.read(out.data(), size) || in.gcount() != size) return Error("error reading '", path, "'");
+    return out;
+  }
+  // Not seekable (a pipe): read it as a stream.
+  in.clear();
   std::ostringstream ss;
   ss << in.rdbuf();
   if (in.bad()) return Error("error reading '", path, "'");
-  return ss.str();
+  out = ss.str();
+  out.reserve(out.size() + padding);
+  return out;
 }
 
 }  // namespace
@@ -130,9 +148,19 @@ Result<Tokenizer> Tokenizer::from_file(const std::string& path) {
   std::error_code ec;
   fs::path file = path;
   if (fs::is_directory(file, ec)) file /= "tokenizer.json";
-  auto text = read_text_file(file.string());
-  if (!text.ok()) return text.status();
-  auto tok = from_json(*text, file.string());
+  // Mapped, the text is not copied, and the rest of its last page is readable
+  // padding for the fast parser. Files that cannot be mapped (pipes) are read.
+  Result<Tokenizer> tok = Error("unread");
+  if (auto mapped = MappedFile::open(file.string()); mapped.ok() && mapped->size() > 0) {
+    const size_t size = static_cast<size_t>(mapped->size());
+    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    const size_t past_end = (size + page - 1) / page * page - size;
+    tok = from_json_text({reinterpret_cast<const char*>(mapped->data()), size}, past_end, file.string());
+  } else {
+    auto text = read_text_file(file.string(), FastJson::kPadding);
+    if (!text.ok()) return text.status();
+    tok = from_json_text(*text, text->capacity() - text->size(), file.string());
+  }
   if (!tok.ok()) return tok.status();
   fs::path config = file.parent_path() / "tokenizer_config.json";
   if (fs::is_regular_file(config, ec)) {
@@ -143,12 +171,28 @@ Result<Tokenizer> Tokenizer::from_file(const std::string& path) {
 }
 
 Result<Tokenizer> Tokenizer::from_json(std::string_view json_text, std::string source) {
-  json root;
+  return from_json_text(json_text, 0, std::move(source));
+}
+
+Result<Tokenizer> Tokenizer::from_json_text(std::string_view json_text, size_t readable_past_end,
+                                            std::string source) {
+  // simdjson first (fast_json.h); nlohmann for what it rejects, which words
+  // the error or accepts the few forms simdjson does not.
+  FastJson fast;
+  json slow_root;
+  const ModelBulk* bulk = nullptr;
   try {
-    root = json::parse(json_text.begin(), json_text.end());
+    if (fast.parse(json_text, readable_past_end)) {
+      bulk = &fast.bulk;
+    } else {
+      slow_root = json::parse(json_text.begin(), json_text.end());
+    }
   } catch (const json::exception& e) {
     return Error(source, ": invalid JSON: ", e.what());
+  } catch (const std::exception& e) {
+    return Error(source, ": cannot read JSON: ", e.what());
   }
+  const json& root = bulk ? fast.root : slow_root;
   auto ctx = [&](const Status& s) { return s.with_context(source); };
   if (!root.is_object()) return ctx(Error("expected a JSON object at the top level, got ", jf::type_name(root)));
 
@@ -185,7 +229,7 @@ Result<Tokenizer> Tokenizer::from_json(std::string_view json_text, std::string s
     }
     const json* m = jf::find(root, "model");
     if (!m) return ctx(Error("model: missing (every tokenizer.json needs a model)"));
-    auto model = make_model(*m, "model");
+    auto model = make_model(*m, "model", bulk);
     if (!model.ok()) return ctx(model.status());
     t.model_ = std::move(*model);
     if (const json* n = jf::find(root, "post_processor")) {

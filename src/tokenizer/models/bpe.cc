@@ -7,8 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/thread_pool.h"
 #include "core/utf8.h"
 #include "tokenizer/models/json_fields.h"
+#include "tokenizer/models/model_bulk.h"
 #include "tokenizer/models/word_cache.h"
 
 namespace keel::tok {
@@ -62,11 +64,13 @@ Status parse_merges(const json& j, const std::string& path, std::vector<BpeModel
       if (sp == std::string::npos || s.find(' ', sp + 1) != std::string::npos)
         return Error(here(), ": merge \"", printable(s), "\" is not two tokens separated by one space (merges line ",
                      line, ")");
-      out.emplace_back(s.substr(0, sp), s.substr(sp + 1));
+      const std::string_view v = s;
+      out.emplace_back(v.substr(0, sp), v.substr(sp + 1));
     } else {
       if (!m.is_array() || m.size() != 2 || !m[0].is_string() || !m[1].is_string())
         return Error(here(), ": expected a pair [\"a\", \"b\"] of strings, got ", m.dump().substr(0, 80));
-      out.emplace_back(m[0].get_ref<const std::string&>(), m[1].get_ref<const std::string&>());
+      out.emplace_back(std::string_view(m[0].get_ref<const std::string&>()),
+                       std::string_view(m[1].get_ref<const std::string&>()));
     }
   }
   return Status::Ok();
@@ -76,7 +80,8 @@ Status parse_merges(const json& j, const std::string& path, std::vector<BpeModel
 
 BpeModel::~BpeModel() = default;
 
-Result<std::unique_ptr<BpeModel>> BpeModel::from_json(const json& j, const std::string& path) {
+Result<std::unique_ptr<BpeModel>> BpeModel::from_json(const json& j, const std::string& path,
+                                                      const ModelBulk* bulk) {
   KEEL_RETURN_IF_ERROR(jf::expect_object(j, path));
   BpeConfig cfg;
   auto dropout = jf::opt_number(j, "dropout", path);
@@ -104,8 +109,10 @@ Result<std::unique_ptr<BpeModel>> BpeModel::from_json(const json& j, const std::
   const json* vj = jf::find(j, "vocab");
   const json* mj = jf::find(j, "merges");
   if (!vj || !mj) return Error(path, ": BPE needs both \"vocab\" and \"merges\"");
-  auto vocab = Vocab::from_json_object(*vj, jf::join(path, "vocab"));
+  auto vocab = bulk && bulk->vocab ? Vocab::from_entries(*bulk->vocab)
+                                  : Vocab::from_json_object(*vj, jf::join(path, "vocab"));
   if (!vocab.ok()) return vocab.status();
+  if (bulk && bulk->merges) return create(std::move(*vocab), *bulk->merges, std::move(cfg), path);
   std::vector<Merge> merges;
   KEEL_RETURN_IF_ERROR(parse_merges(*mj, jf::join(path, "merges"), merges));
   return create(std::move(*vocab), merges, std::move(cfg), path);
@@ -123,54 +130,84 @@ Result<std::unique_ptr<BpeModel>> BpeModel::create(Vocab vocab, const std::vecto
   // Merge (a, b) -> token a + b without b's continuing-subword prefix. A later
   // duplicate of a pair overrides the earlier rank, as HF's HashMap collect does.
   // The three lookups per merge are random accesses into a large table, so the
-  // hashes are computed kLookahead merges ahead and their slots prefetched.
-  m->merges_.reserve(merges.size());
+  // hashes are computed kLookahead merges ahead and their slots prefetched; and
+  // large merge lists are resolved in parts on the thread pool (the vocab is
+  // only read there): 8 per thread, so that a thread the OS does not run for a
+  // while holds up only a small part.
+  const size_t n = merges.size();
+  m->merges_.reserve(n);
   const size_t plen = m->prefix_.size();
-  struct Pending {
-    std::string joined;
-    uint64_t ha = 0, hb = 0, hj = 0;
-    bool ok = false;  // b is at least as long as the prefix (else an error below)
-  };
-  constexpr size_t kLookahead = 8;
-  Pending ring[kLookahead];
-  auto prepare = [&](size_t r) {
-    Pending& p = ring[r % kLookahead];
-    const auto& [a, b] = merges[r];
-    p.ok = b.size() >= plen && (plen == b.size() || (static_cast<unsigned char>(b[plen]) & 0xC0) != 0x80);
-    p.ha = hash_bytes(a);
-    p.hb = hash_bytes(b);
-    v.map().prefetch(p.ha);
-    v.map().prefetch(p.hb);
-    if (p.ok) {
-      p.joined.assign(a);
-      p.joined.append(b, plen);
-      p.hj = hash_bytes(p.joined);
-      v.map().prefetch(p.hj);
-    }
+  // b is at least as long as the prefix, which it does not cut inside a character.
+  auto prefix_ok = [plen](std::string_view b) {
+    return b.size() >= plen && (plen == b.size() || (static_cast<unsigned char>(b[plen]) & 0xC0) != 0x80);
   };
   struct Resolved {
     uint32_t a, b, new_id;
   };
-  std::vector<Resolved> resolved;
-  resolved.reserve(merges.size());
-  for (size_t r = 0; r < std::min(kLookahead, merges.size()); ++r) prepare(r);
-  for (size_t rank = 0; rank < merges.size(); ++rank) {
+  std::vector<Resolved> resolved(n);
+  // Resolves ranks [begin, end); returns the first rank that fails, or n.
+  auto resolve_part = [&](size_t begin, size_t end) -> size_t {
+    struct Pending {
+      std::string joined;
+      uint64_t ha = 0, hb = 0, hj = 0;
+      bool ok = false;  // prefix_ok(b) (else an error below)
+    };
+    constexpr size_t kLookahead = 8;
+    Pending ring[kLookahead];
+    auto prepare = [&](size_t r) {
+      Pending& p = ring[r % kLookahead];
+      const auto& [a, b] = merges[r];
+      p.ok = prefix_ok(b);
+      p.ha = hash_bytes(a);
+      p.hb = hash_bytes(b);
+      v.map().prefetch(p.ha);
+      v.map().prefetch(p.hb);
+      if (p.ok) {
+        p.joined.assign(a);
+        p.joined.append(b, plen);
+        p.hj = hash_bytes(p.joined);
+        v.map().prefetch(p.hj);
+      }
+    };
+    for (size_t r = begin; r < std::min(begin + kLookahead, end); ++r) prepare(r);
+    for (size_t rank = begin; rank < end; ++rank) {
+      const auto& [a, b] = merges[rank];
+      Pending& p = ring[rank % kLookahead];
+      Resolved& out = resolved[rank];
+      if (!v.map().find(a, p.ha, out.a) || !v.map().find(b, p.hb, out.b) || !p.ok ||
+          !v.map().find(p.joined, p.hj, out.new_id))
+        return rank;
+      if (rank + kLookahead < end) prepare(rank + kLookahead);
+    }
+    return n;
+  };
+  ThreadPool& pool = default_thread_pool();
+  const size_t parts = n < 32768 ? 1 : static_cast<size_t>(pool.num_threads()) * 8;
+  std::vector<size_t> first_bad(parts, n);
+  if (parts == 1) {
+    first_bad[0] = resolve_part(0, n);
+  } else {
+    pool.parallel_for(static_cast<int64_t>(parts), [&](int64_t pb, int64_t pe) {
+      for (int64_t part = pb; part < pe; ++part) {
+        const size_t k = static_cast<size_t>(part);
+        first_bad[k] = resolve_part(n * k / parts, n * (k + 1) / parts);
+      }
+    });
+  }
+  if (const size_t rank = *std::min_element(first_bad.begin(), first_bad.end()); rank < n) {
+    // The first failing merge, checked again to say why.
     const auto& [a, b] = merges[rank];
-    Pending& p = ring[rank % kLookahead];
-    uint32_t a_id, b_id, new_id;
-    auto where = [&] { return str_cat(path, ".merges[", rank, "]"); };
-    if (!v.map().find(a, p.ha, a_id))
-      return Error(where(), ": merge token \"", printable(a), "\" is not in the vocabulary");
-    if (!v.map().find(b, p.hb, b_id))
-      return Error(where(), ": merge token \"", printable(b), "\" is not in the vocabulary");
-    if (!p.ok)
-      return Error(where(), ": merge token \"", printable(b), "\" is shorter than the continuing_subword_prefix");
-    if (!v.map().find(p.joined, p.hj, new_id))
-      return Error(where(), ": merged token \"", printable(p.joined), "\" is not in the vocabulary");
-    resolved.push_back(Resolved{a_id, b_id, new_id});
-    if (rank + kLookahead < merges.size()) prepare(rank + kLookahead);
+    const std::string where = str_cat(path, ".merges[", rank, "]");
+    if (!v.map().contains(a)) return Error(where, ": merge token \"", printable(a), "\" is not in the vocabulary");
+    if (!v.map().contains(b)) return Error(where, ": merge token \"", printable(b), "\" is not in the vocabulary");
+    if (!prefix_ok(b))
+      return Error(where, ": merge token \"", printable(b), "\" is shorter than the continuing_subword_prefix");
+    std::string joined(a);
+    joined.append(b, plen);
+    return Error(where, ": merged token \"", printable(joined), "\" is not in the vocabulary");
   }
   // Then the merge table itself, again with its slots prefetched.
+  constexpr size_t kLookahead = 8;
   for (size_t rank = 0; rank < resolved.size(); ++rank) {
     if (rank + kLookahead < resolved.size())
       m->merges_.prefetch(resolved[rank + kLookahead].a, resolved[rank + kLookahead].b);

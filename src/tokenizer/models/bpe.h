@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -43,9 +44,11 @@ class WordCache;
 
 class BpeModel final : public Model {
  public:
-  using Merge = std::pair<std::string, std::string>;
+  // A merge's two tokens (views into the JSON being loaded).
+  using Merge = std::pair<std::string_view, std::string_view>;
   // `j`: the "model" object (with or without "type": "BPE").
-  static Result<std::unique_ptr<BpeModel>> from_json(const nlohmann::json& j, const std::string& path);
+  static Result<std::unique_ptr<BpeModel>> from_json(const nlohmann::json& j, const std::string& path,
+                                                      const ModelBulk* bulk = nullptr);
   // Errors if a merge names a token (or yields one) that is not in `vocab`.
   static Result<std::unique_ptr<BpeModel>> create(Vocab vocab, const std::vector<Merge>& merges,
                                                   BpeConfig config, const std::string& path = "model");

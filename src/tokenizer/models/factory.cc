@@ -26,24 +26,24 @@ Result<std::unique_ptr<Model>> upcast(Result<std::unique_ptr<M>> r) {
 
 }  // namespace
 
-Result<std::unique_ptr<Model>> make_model(const nlohmann::json& j, const std::string& path) {
+Result<std::unique_ptr<Model>> make_model(const nlohmann::json& j, const std::string& path, const ModelBulk* bulk) {
   KEEL_RETURN_IF_ERROR(json_fields::expect_object(j, path));
   auto type = json_fields::opt_string(j, "type", path);
   if (!type.ok()) return type.status();
   if (type->has_value()) {
     const std::string& t = **type;
-    if (t == "BPE") return upcast(BpeModel::from_json(j, path));
-    if (t == "WordPiece") return upcast(WordPieceModel::from_json(j, path));
-    if (t == "WordLevel") return upcast(WordLevelModel::from_json(j, path));
+    if (t == "BPE") return upcast(BpeModel::from_json(j, path, bulk));
+    if (t == "WordPiece") return upcast(WordPieceModel::from_json(j, path, bulk));
+    if (t == "WordLevel") return upcast(WordLevelModel::from_json(j, path, bulk));
     if (t == "Unigram") return upcast(UnigramModel::from_json(j, path));
     return Error(json_fields::join(path, "type"), ": unknown model type \"", printable(t),
                  "\" (expected BPE, WordPiece, WordLevel or Unigram)");
   }
-  auto bpe = upcast(BpeModel::from_json(j, path));
+  auto bpe = upcast(BpeModel::from_json(j, path, bulk));
   if (bpe.ok()) return bpe;
-  auto wp = upcast(WordPieceModel::from_json(j, path));
+  auto wp = upcast(WordPieceModel::from_json(j, path, bulk));
   if (wp.ok()) return wp;
-  auto wl = upcast(WordLevelModel::from_json(j, path));
+  auto wl = upcast(WordLevelModel::from_json(j, path, bulk));
   if (wl.ok()) return wl;
   auto uni = upcast(UnigramModel::from_json(j, path));
   if (uni.ok()) return uni;

@@ -8,8 +8,9 @@ static size_t pow2_at_least(size_t n) {
   return c;
 }
 
-void StringIdMap::reserve(size_t n) {
+void StringIdMap::reserve(size_t n, size_t key_bytes) {
   entries_.reserve(n);
+  arena_.reserve(key_bytes);
   size_t want = pow2_at_least(n * 2);
   if (want > slots_.size()) {
     slots_.assign(want, Slot{0, 0});

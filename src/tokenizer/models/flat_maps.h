@@ -38,7 +38,8 @@ inline uint64_t hash_bytes(std::string_view s) { return hash_bytes(s.data(), s.s
 // hash, so a probe touches an entry (and the key bytes) only on a likely hit.
 class StringIdMap {
  public:
-  void reserve(size_t n);
+  // Room for n keys of key_bytes bytes in all.
+  void reserve(size_t n, size_t key_bytes = 0);
   void insert(std::string_view key, uint32_t value) { insert(key, hash_bytes(key), value); }
   // With the key's hash_bytes() already computed (see prefetch()).
   void insert(std::string_view key, uint64_t h, uint32_t value);

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -20,6 +21,8 @@ class Vocab {
  public:
   // {"token": id, ...} as BPE / WordPiece / WordLevel serialize it.
   static Result<Vocab> from_json_object(const nlohmann::json& j, const std::string& path);
+  // The same from (token, id) entries; a repeated token takes its last id.
+  static Vocab from_entries(const std::vector<std::pair<std::string_view, uint32_t>>& entries);
 
   // Later adds of the same token overwrite its id (serde HashMap semantics).
   void add(std::string_view token, uint32_t id) { map_.insert(token, id); }
@@ -33,7 +36,8 @@ class Vocab {
     return std::nullopt;
   }
   // nullopt if no token has this id. When several tokens share an id (a broken
-  // vocab), the last of them, as HF's reversed HashMap also picks one. The view
+  // vocab), the greatest of them in byte order (HF's reversed HashMap picks one
+  // at random; this choice does not depend on the order of the file). The view
   // lives as long as the vocab.
   std::optional<std::string_view> id_to_token(uint32_t id) const {
     uint32_t e = 0;

@@ -4,18 +4,21 @@
 
 #include "core/utf8.h"
 #include "tokenizer/models/json_fields.h"
+#include "tokenizer/models/model_bulk.h"
 
 namespace keel::tok {
 
 namespace jf = json_fields;
 
-Result<std::unique_ptr<WordLevelModel>> WordLevelModel::from_json(const nlohmann::json& j, const std::string& path) {
+Result<std::unique_ptr<WordLevelModel>> WordLevelModel::from_json(const nlohmann::json& j, const std::string& path,
+                                                               const ModelBulk* bulk) {
   KEEL_RETURN_IF_ERROR(jf::expect_object(j, path));
   auto unk = jf::req_string(j, "unk_token", path);
   if (!unk.ok()) return unk.status();
   const nlohmann::json* vj = jf::find(j, "vocab");
   if (!vj) return Error(jf::join(path, "vocab"), ": missing required field");
-  auto vocab = Vocab::from_json_object(*vj, jf::join(path, "vocab"));
+  auto vocab = bulk && bulk->vocab ? Vocab::from_entries(*bulk->vocab)
+                                    : Vocab::from_json_object(*vj, jf::join(path, "vocab"));
   if (!vocab.ok()) return vocab.status();
   return create(std::move(*vocab), std::move(*unk));
 }

@@ -15,7 +15,8 @@ namespace keel::tok {
 class WordLevelModel final : public Model {
  public:
   // vocab and unk_token are required (HF's serde definition).
-  static Result<std::unique_ptr<WordLevelModel>> from_json(const nlohmann::json& j, const std::string& path);
+  static Result<std::unique_ptr<WordLevelModel>> from_json(const nlohmann::json& j, const std::string& path,
+                                                      const ModelBulk* bulk = nullptr);
   static std::unique_ptr<WordLevelModel> create(Vocab vocab, std::string unk_token);
 
   Status tokenize(std::string_view sequence, std::vector<Token>& out) const override;

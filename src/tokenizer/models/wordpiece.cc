@@ -6,13 +6,15 @@
 
 #include "core/utf8.h"
 #include "tokenizer/models/json_fields.h"
+#include "tokenizer/models/model_bulk.h"
 #include "tokenizer/models/word_cache.h"
 
 namespace keel::tok {
 
 namespace jf = json_fields;
 
-Result<std::unique_ptr<WordPieceModel>> WordPieceModel::from_json(const nlohmann::json& j, const std::string& path) {
+Result<std::unique_ptr<WordPieceModel>> WordPieceModel::from_json(const nlohmann::json& j, const std::string& path,
+                                                               const ModelBulk* bulk) {
   KEEL_RETURN_IF_ERROR(jf::expect_object(j, path));
   WordPieceConfig cfg;
   auto unk = jf::req_string(j, "unk_token", path);
@@ -24,7 +26,8 @@ Result<std::unique_ptr<WordPieceModel>> WordPieceModel::from_json(const nlohmann
   if (!max_chars->has_value()) return Error(jf::join(path, "max_input_chars_per_word"), ": missing required field");
   const nlohmann::json* vj = jf::find(j, "vocab");
   if (!vj) return Error(jf::join(path, "vocab"), ": missing required field");
-  auto vocab = Vocab::from_json_object(*vj, jf::join(path, "vocab"));
+  auto vocab = bulk && bulk->vocab ? Vocab::from_entries(*bulk->vocab)
+                                    : Vocab::from_json_object(*vj, jf::join(path, "vocab"));
   if (!vocab.ok()) return vocab.status();
   cfg.unk_token = std::move(*unk);
   cfg.continuing_subword_prefix = std::move(*prefix);

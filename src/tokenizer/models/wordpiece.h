@@ -26,7 +26,8 @@ class WordPieceModel final : public Model {
  public:
   // All of vocab, unk_token, continuing_subword_prefix and
   // max_input_chars_per_word are required, as in HF's serde definition.
-  static Result<std::unique_ptr<WordPieceModel>> from_json(const nlohmann::json& j, const std::string& path);
+  static Result<std::unique_ptr<WordPieceModel>> from_json(const nlohmann::json& j, const std::string& path,
+                                                      const ModelBulk* bulk = nullptr);
   static std::unique_ptr<WordPieceModel> create(Vocab vocab, WordPieceConfig config);
   ~WordPieceModel() override;
 
