@@ -123,6 +123,12 @@ Result<std::string> read_text_file(const std::string& path) {
   return ss.str();
 }
 
+bool starts_with_gguf_magic(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  return in.read(magic, sizeof magic) && std::string_view(magic, sizeof magic) == "GGUF";
+}
+
 }  // namespace
 
 Result<Tokenizer> Tokenizer::from_file(const std::string& path) {
@@ -130,6 +136,7 @@ Result<Tokenizer> Tokenizer::from_file(const std::string& path) {
   std::error_code ec;
   fs::path file = path;
   if (fs::is_directory(file, ec)) file /= "tokenizer.json";
+  if (file.extension() == ".gguf" || starts_with_gguf_magic(file.string())) return from_gguf(file.string());
   auto text = read_text_file(file.string());
   if (!text.ok()) return text.status();
   auto tok = from_json(*text, file.string());
