@@ -43,11 +43,16 @@ using nlohmann::json;
 constexpr std::string_view kMetaspace = "\u2581";
 
 // HF tokenizer.json's pre-tokenizer regexes of each family (the llama.cpp
-// sources quote them beside their own rewrites).
+// sources quote them beside their own rewrites). DeepSeek LLM's letter class
+// (below) is llama.cpp's copy with the code points its editor NFC-normalized
+// restored -- U+1F7D, U+1FD3, U+1FDB, U+1FBE, U+2126, U+212A, cased letters
+// all -- since the copy has ranges out of order.
 constexpr std::string_view kLlama3Regex =
     R"re((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)re";
 constexpr std::string_view kQwen2Regex =
     R"re((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)re";
+constexpr std::string_view kQwen35Regex =
+    R"re((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+|\p{N}| ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)re";
 
 json split_isolated(std::string_view regex) {
   return {{"type", "Split"}, {"pattern", {{"Regex", regex}}}, {"behavior", "Isolated"}, {"invert", false}};
@@ -55,6 +60,8 @@ json split_isolated(std::string_view regex) {
 json byte_level(bool use_regex) {
   return {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", use_regex}};
 }
+json digits(bool individual) { return {{"type", "Digits"}, {"individual_digits", individual}}; }
+json nfc() { return {{"type", "NFC"}}; }
 json sequence(const char* list_key, json items) {
   return {{"type", "Sequence"}, {list_key, std::move(items)}};
 }
@@ -66,7 +73,9 @@ struct BpePreset {
   bool ignore_merges = false;
 };
 
-constexpr std::string_view kBpePreNames[] = {"gpt-2", "llama-bpe", "llama3", "llama-v3", "qwen2"};
+constexpr std::string_view kBpePreNames[] = {"gpt-2",    "llama-bpe", "llama3", "llama-v3", "qwen2",  "qwen35",
+                                             "mpt",      "starcoder", "refact", "command-r", "falcon",
+                                             "deepseek-llm", "deepseek-coder"};
 
 std::optional<BpePreset> bpe_preset(std::string_view pre) {
   if (pre == "gpt-2") return BpePreset{nullptr, byte_level(true), false};
@@ -74,6 +83,32 @@ std::optional<BpePreset> bpe_preset(std::string_view pre) {
     return BpePreset{nullptr, sequence("pretokenizers", {split_isolated(kLlama3Regex), byte_level(false)}), true};
   if (pre == "qwen2")
     return BpePreset{{{"type", "NFC"}}, sequence("pretokenizers", {split_isolated(kQwen2Regex), byte_level(false)}),
+                     false};
+  if (pre == "qwen35")
+    return BpePreset{nullptr, sequence("pretokenizers", {split_isolated(kQwen35Regex), byte_level(false)}), false};
+  if (pre == "mpt") return BpePreset{nfc(), byte_level(true), false};
+  if (pre == "starcoder" || pre == "refact")
+    return BpePreset{nullptr, sequence("pretokenizers", {digits(true), byte_level(true)}), false};
+  if (pre == "command-r")
+    return BpePreset{nfc(), sequence("pretokenizers", {digits(true), byte_level(true)}), false};
+  if (pre == "falcon")
+    return BpePreset{nullptr,
+                     sequence("pretokenizers", {{{"type", "Punctuation"}, {"behavior", "Contiguous"}},
+                                                byte_level(true), digits(false), split_isolated("[0-9][0-9][0-9]")}),
+                     false};
+  if (pre == "deepseek-llm")
+    return BpePreset{nullptr,
+                     sequence("pretokenizers",
+                              {split_isolated("[\r\n]"),
+                               split_isolated("\\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-\\x{1F7D}ᾀ-ᾴᾶ-ᾼ\\x{1FBE}ῂ-ῄῆ-ῌῐ-\\x{1FD3}ῖ-\\x{1FDB}ῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤ\\x{2126}ℨ\\x{212A}-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃]+"),
+                               split_isolated("\\s?[!-/:-~！-／：-～‘-‟　-。]+"), split_isolated("\\s+$"),
+                               split_isolated("[一-龥ࠀ-一가-퟿]+"), digits(true), byte_level(false)}),
+                     false};
+  if (pre == "deepseek-coder")
+    return BpePreset{nullptr,
+                     sequence("pretokenizers", {split_isolated("[\r\n]"), split_isolated("\\s?\\p{L}+"),
+                                                split_isolated("\\s?\\p{P}+"), split_isolated("[一-龥ࠀ-一가-퟿]+"),
+                                                digits(true), byte_level(false)}),
                      false};
   return std::nullopt;
 }
