@@ -147,18 +147,19 @@ def hf_wordpiece_decode(tokens):
     return "".join(out)
 
 
+def wordpiece_token(t, token_type):
+    """llama.cpp's converter stores control tokens as they are, "##x" as "x" and
+    other tokens as "\u2581x" ("[unused0]"-style ones as they are, in older files)."""
+    if token_type == 3 or (t.startswith("[") and t.endswith("]")):
+        return t
+    return t[1:] if t.startswith("\u2581") else "##" + t
+
+
 def test_bert_detokenize_is_hf_wordpiece_decoding():
     cases = read_cases("bert-bge")
     gguf_texts, types = gguf_tokens("bert-bge")
-    # llama.cpp's converter: control tokens as they are, "##x" stored as "x",
-    # other tokens as "\u2581x" ("[unused0]"-style ones as they are, in this older file).
-    def hf_token(i):
-        t = gguf_texts[i]
-        if types[i] == 3 or (t.startswith("[") and t.endswith("]")):
-            return t
-        return t[1:] if t.startswith("\u2581") else "##" + t
     ids = list(cases.values())
-    want = [hf_wordpiece_decode([hf_token(i) for i in x]) for x in ids]
+    want = [hf_wordpiece_decode([wordpiece_token(gguf_texts[i], types[i]) for i in x]) for x in ids]
     got = decode("bert-bge", ids)
     bad = [(w, g) for w, g in zip(want, got) if w != g]
     assert not bad, report(bad, "decodes differ (HF WordPiece, keel)")
