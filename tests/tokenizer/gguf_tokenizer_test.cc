@@ -347,5 +347,37 @@ TEST(GgufTokenizer, EveryKeyWithEveryWrongValue) {
   }
 }
 
+// Every vocab file llama.cpp ships loads and encodes, or fails saying which
+// key keel cannot read (their ids are checked by test_llama_vocab.py).
+TEST(GgufTokenizer, LlamaCppVocabFiles) {
+  namespace fs = std::filesystem;
+  const std::map<std::string, std::string> fails = {
+      {"aquila", "key 'tokenizer.ggml.pre': missing"},
+      {"gpt-neox", "key 'tokenizer.ggml.pre': missing"},
+      {"gemma-4", "key 'tokenizer.ggml.model': unknown tokenizer model \"gemma4\""},
+      {"nomic-bert-moe", "key 'tokenizer.ggml.model': unknown tokenizer model \"t5\""},
+  };
+  size_t loaded = 0, seen = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(KEEL_LLAMA_CPP) / "models")) {
+    const std::string file = entry.path().filename().string();
+    if (file.rfind("ggml-vocab-", 0) != 0 || entry.path().extension() != ".gguf") continue;
+    const std::string name = file.substr(11, file.size() - 11 - 5);
+    ++seen;
+    auto t = Tokenizer::from_gguf(entry.path().string());
+    if (auto it = fails.find(name); it != fails.end()) {
+      ASSERT_FALSE(t.ok()) << name;
+      EXPECT_HAS(t.error(), it->second);
+      continue;
+    }
+    ASSERT_TRUE(t.ok()) << name << ": " << t.error();
+    auto e = t->encode("Hello world! h\u00e9llo \u4f60\u597d <s>", true);
+    ASSERT_TRUE(e.ok()) << name << ": " << e.error();
+    EXPECT_GE(e->ids.size(), 4u) << name;
+    ++loaded;
+  }
+  EXPECT_EQ(seen, 19u);
+  EXPECT_EQ(loaded, 15u);
+}
+
 }  // namespace
 }  // namespace keel::tok
