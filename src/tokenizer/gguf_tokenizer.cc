@@ -66,59 +66,75 @@ json sequence(const char* list_key, json items) {
   return {{"type", "Sequence"}, {list_key, std::move(items)}};
 }
 
-// The byte-level BPE families keel knows by their tokenizer.ggml.pre name.
+// The byte-level BPE families keel knows, by their tokenizer.ggml.pre names.
 struct BpePreset {
   json normalizer;  // null: none
   json pre_tokenizer;
   bool ignore_merges = false;
 };
+struct BpeFamily {
+  std::vector<std::string_view> names;
+  BpePreset (*make)();
+};
 
-constexpr std::string_view kBpePreNames[] = {"gpt-2",    "llama-bpe", "llama3", "llama-v3", "qwen2",  "qwen35",
-                                             "mpt",      "starcoder", "refact", "command-r", "falcon",
-                                             "deepseek-llm", "deepseek-coder"};
+const std::vector<BpeFamily>& bpe_families() {
+  static const std::vector<BpeFamily> families = {
+      {{"gpt-2"}, [] { return BpePreset{nullptr, byte_level(true)}; }},
+      {{"llama-bpe", "llama3", "llama-v3"},
+       [] {
+         return BpePreset{nullptr, sequence("pretokenizers", {split_isolated(kLlama3Regex), byte_level(false)}),
+                          true};
+       }},
+      {{"qwen2"},
+       [] { return BpePreset{nfc(), sequence("pretokenizers", {split_isolated(kQwen2Regex), byte_level(false)})}; }},
+      {{"qwen35"},
+       [] {
+         return BpePreset{nullptr, sequence("pretokenizers", {split_isolated(kQwen35Regex), byte_level(false)})};
+       }},
+      {{"mpt"}, [] { return BpePreset{nfc(), byte_level(true)}; }},
+      {{"starcoder", "refact"},
+       [] { return BpePreset{nullptr, sequence("pretokenizers", {digits(true), byte_level(true)})}; }},
+      {{"command-r"}, [] { return BpePreset{nfc(), sequence("pretokenizers", {digits(true), byte_level(true)})}; }},
+      {{"falcon"},
+       [] {
+         return BpePreset{nullptr, sequence("pretokenizers", {{{"type", "Punctuation"}, {"behavior", "Contiguous"}},
+                                                              byte_level(true), digits(false),
+                                                              split_isolated("[0-9][0-9][0-9]")})};
+       }},
+      {{"deepseek-llm"},
+       [] {
+         return BpePreset{nullptr,
+                          sequence("pretokenizers",
+                                   {split_isolated("[\r\n]"),
+                                    split_isolated("\\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-\\x{1F7D}ᾀ-ᾴᾶ-ᾼ\\x{1FBE}ῂ-ῄῆ-ῌῐ-\\x{1FD3}ῖ-\\x{1FDB}ῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤ\\x{2126}ℨ\\x{212A}-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃]+"),
+                                    split_isolated("\\s?[!-/:-~！-／：-～‘-‟　-。]+"), split_isolated("\\s+$"),
+                                    split_isolated("[一-龥ࠀ-一가-퟿]+"), digits(true), byte_level(false)})};
+       }},
+      {{"deepseek-coder"},
+       [] {
+         return BpePreset{nullptr, sequence("pretokenizers",
+                                            {split_isolated("[\r\n]"), split_isolated("\\s?\\p{L}+"),
+                                             split_isolated("\\s?\\p{P}+"), split_isolated("[一-龥ࠀ-一가-퟿]+"),
+                                             digits(true), byte_level(false)})};
+       }},
+  };
+  return families;
+}
 
 std::optional<BpePreset> bpe_preset(std::string_view pre) {
-  if (pre == "gpt-2") return BpePreset{nullptr, byte_level(true), false};
-  if (pre == "llama-bpe" || pre == "llama3" || pre == "llama-v3")
-    return BpePreset{nullptr, sequence("pretokenizers", {split_isolated(kLlama3Regex), byte_level(false)}), true};
-  if (pre == "qwen2")
-    return BpePreset{{{"type", "NFC"}}, sequence("pretokenizers", {split_isolated(kQwen2Regex), byte_level(false)}),
-                     false};
-  if (pre == "qwen35")
-    return BpePreset{nullptr, sequence("pretokenizers", {split_isolated(kQwen35Regex), byte_level(false)}), false};
-  if (pre == "mpt") return BpePreset{nfc(), byte_level(true), false};
-  if (pre == "starcoder" || pre == "refact")
-    return BpePreset{nullptr, sequence("pretokenizers", {digits(true), byte_level(true)}), false};
-  if (pre == "command-r")
-    return BpePreset{nfc(), sequence("pretokenizers", {digits(true), byte_level(true)}), false};
-  if (pre == "falcon")
-    return BpePreset{nullptr,
-                     sequence("pretokenizers", {{{"type", "Punctuation"}, {"behavior", "Contiguous"}},
-                                                byte_level(true), digits(false), split_isolated("[0-9][0-9][0-9]")}),
-                     false};
-  if (pre == "deepseek-llm")
-    return BpePreset{nullptr,
-                     sequence("pretokenizers",
-                              {split_isolated("[\r\n]"),
-                               split_isolated("\\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-\\x{1F7D}ᾀ-ᾴᾶ-ᾼ\\x{1FBE}ῂ-ῄῆ-ῌῐ-\\x{1FD3}ῖ-\\x{1FDB}ῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤ\\x{2126}ℨ\\x{212A}-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃]+"),
-                               split_isolated("\\s?[!-/:-~！-／：-～‘-‟　-。]+"), split_isolated("\\s+$"),
-                               split_isolated("[一-龥ࠀ-一가-퟿]+"), digits(true), byte_level(false)}),
-                     false};
-  if (pre == "deepseek-coder")
-    return BpePreset{nullptr,
-                     sequence("pretokenizers", {split_isolated("[\r\n]"), split_isolated("\\s?\\p{L}+"),
-                                                split_isolated("\\s?\\p{P}+"), split_isolated("[一-龥ࠀ-一가-퟿]+"),
-                                                digits(true), byte_level(false)}),
-                     false};
+  for (const BpeFamily& f : bpe_families())
+    for (std::string_view name : f.names)
+      if (name == pre) return f.make();
   return std::nullopt;
 }
 
 std::string known_pre_names() {
   std::string s;
-  for (std::string_view n : kBpePreNames) {
-    if (!s.empty()) s += ", ";
-    s += n;
-  }
+  for (const BpeFamily& f : bpe_families())
+    for (std::string_view name : f.names) {
+      if (!s.empty()) s += ", ";
+      s += name;
+    }
   return s;
 }
 
