@@ -43,7 +43,7 @@ constexpr const char* kTokenizeUsage =
     "lines are still processed and the exit code is 1.\n"
     "\n"
     "  --tokenizer      tokenizer.json, a directory holding it, or a GGUF file (its\n"
-    "                   tokenizer.ggml.* vocabulary: llama, gpt2 or bert kind)\n"
+    "                   tokenizer.ggml.* vocabulary: llama, gpt2, bert or gemma4 kind)\n"
     "  --no-special     do not add special tokens (the post-processor's template)\n"
     "  --no-padding     ignore tokenizer.json's padding\n"
     "  --no-truncation  ignore tokenizer.json's truncation\n"

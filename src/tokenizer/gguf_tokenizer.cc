@@ -10,6 +10,9 @@
 //   gpt2   byte-level BPE: tokenizer.ggml.pre names the model family, which
 //          fixes the normalizer, the pre-tokenizer (HF's own regexes, not
 //          llama.cpp's rewrites of them) and ignore_merges; decoder ByteLevel.
+//   gemma4 BPE with byte fallback over text whose spaces became "▁" (normalizer
+//          Replace(" " -> "▁"), no pre-tokenizer), as HF's Gemma tokenizers;
+//          decoder Replace("▁" -> " "), ByteFallback, Fuse.
 //   bert   WordPiece: llama.cpp's converter stores "##piece" as "piece" and a
 //          word-initial "piece" as "▁piece" (control tokens as they are); this
 //          is undone, then BertNormalizer + BertPreTokenizer + WordPiece("##",
@@ -232,6 +235,23 @@ Result<Tokenizer> Tokenizer::from_gguf(const GgufFile& file) {
         vocab.finish();
         BpeConfig config;
         config.ignore_merges = preset->ignore_merges;
+        auto model = BpeModel::create(std::move(vocab), v.merges, std::move(config), "tokenizer.ggml");
+        if (!model.ok()) return model.status().with_context(v.source);
+        t.model_ = std::move(*model);
+        break;
+      }
+      case GgufTokenizerKind::Gemma4: {
+        normalizer = {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", kMetaspace}};
+        decoder = sequence("decoders", {{{"type", "Replace"}, {"pattern", {{"String", kMetaspace}}}, {"content", " "}},
+                                        {{"type", "ByteFallback"}},
+                                        {{"type", "Fuse"}}});
+        Vocab vocab;
+        for (size_t i = 0; i < texts.size(); ++i) vocab.add(texts[i], static_cast<uint32_t>(i));
+        vocab.finish();
+        BpeConfig config;
+        config.byte_fallback = true;
+        config.fuse_unk = true;
+        if (v.unk) config.unk_token = texts[*v.unk];
         auto model = BpeModel::create(std::move(vocab), v.merges, std::move(config), "tokenizer.ggml");
         if (!model.ok()) return model.status().with_context(v.source);
         t.model_ = std::move(*model);

@@ -233,10 +233,11 @@ Result<GgufVocab> read_gguf_vocab(const GgufFile& file) {
     if (*kind == "llama") v.kind = GgufTokenizerKind::Llama;
     else if (*kind == "gpt2") v.kind = GgufTokenizerKind::Gpt2;
     else if (*kind == "bert") v.kind = GgufTokenizerKind::Bert;
+    else if (*kind == "gemma4") v.kind = GgufTokenizerKind::Gemma4;
     else {
       kind_ok = false;
       c.problem(kModel, str_cat("unknown tokenizer model \"", printable(*kind),
-                                "\" (keel reads llama (SentencePiece), gpt2 (byte-level BPE) and bert (WordPiece))"));
+                                "\" (keel reads llama (SentencePiece), gpt2 (byte-level BPE), bert (WordPiece) and gemma4)"));
     }
   }
   if (std::optional<std::string> pre = c.string(kPre, false)) v.pre = *pre;
@@ -245,7 +246,7 @@ Result<GgufVocab> read_gguf_vocab(const GgufFile& file) {
   if (kind_ok) {
     read_scores(c, v, have_tokens);
     read_types(c, v, have_tokens);
-    if (v.kind == GgufTokenizerKind::Gpt2) read_merges(c, v);
+    if (v.kind == GgufTokenizerKind::Gpt2 || v.kind == GgufTokenizerKind::Gemma4) read_merges(c, v);
   }
 
   const std::optional<size_t> n = have_tokens ? std::optional<size_t>(v.tokens.size()) : std::nullopt;
@@ -287,6 +288,7 @@ Result<GgufVocab> read_gguf_vocab(const GgufFile& file) {
       dflt_bos = dflt_sep = true;
       break;
     case GgufTokenizerKind::Gpt2:
+    case GgufTokenizerKind::Gemma4:
       break;
   }
   v.bos = bos, v.eos = eos, v.unk = unk, v.sep = sep, v.pad = pad, v.mask = mask;

@@ -2,13 +2,14 @@
 // checked (the keys and defaults of llama.cpp's llama_vocab::impl::load):
 //
 //   tokenizer.ggml.model        string  "llama" (SentencePiece BPE by score),
-//                                       "gpt2" (byte-level BPE), "bert" (WordPiece)
+//                                       "gpt2" (byte-level BPE), "bert" (WordPiece),
+//                                       "gemma4" (BPE over "▁"-spaced text, byte fallback)
 //   tokenizer.ggml.pre          string  gpt2: names the pre-tokenizer (regexes)
 //   tokenizer.ggml.tokens       [string]  token id i is item i
 //   tokenizer.ggml.scores       [f32]     llama: merge priority (required there)
 //   tokenizer.ggml.token_type   [i32]     1 normal, 2 unknown, 3 control,
 //                                         4 user-defined, 5 unused, 6 byte
-//   tokenizer.ggml.merges       [string]  gpt2: "left right", by rank (required there)
+//   tokenizer.ggml.merges       [string]  gpt2, gemma4: "left right", by rank (required there)
 //   tokenizer.ggml.{bos,eos,unknown,seperator,padding,cls,mask}_token_id  u32
 //   tokenizer.ggml.add_{bos,eos,sep}_token, add_space_prefix,
 //   tokenizer.ggml.normalizer.{lowercase,strip_accents}                  bool
@@ -45,7 +46,7 @@ enum class GgufTokenType : int32_t {
   Byte = 6,
 };
 
-enum class GgufTokenizerKind { Llama, Gpt2, Bert };
+enum class GgufTokenizerKind { Llama, Gpt2, Bert, Gemma4 };
 
 struct GgufVocab {
   std::string source;

@@ -72,8 +72,9 @@ class Tokenizer {
   static Result<Tokenizer> from_file(const std::string& path);
   static Result<Tokenizer> from_json(std::string_view json_text, std::string source = "tokenizer.json");
   // The tokenizer in a GGUF file's tokenizer.ggml.* metadata (llama.cpp's
-  // "llama", "gpt2" and "bert" kinds; gguf_vocab.h lists the keys), built as the
-  // HF pipeline of the original model (gguf_tokenizer.cc). Errors name the key.
+  // "llama", "gpt2", "bert" and "gemma4" kinds; gguf_vocab.h lists the keys),
+  // built as the HF pipeline of the original model (gguf_tokenizer.cc). Errors
+  // name the key.
   static Result<Tokenizer> from_gguf(const std::string& path);
   static Result<Tokenizer> from_gguf(const GgufFile& file);
 

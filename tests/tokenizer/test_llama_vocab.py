@@ -31,15 +31,14 @@ KEEL_BIN = os.environ.get("KEEL_BIN", os.path.join(SOURCE, "build", "bin", "keel
 LLAMA_CPP = os.environ.get("KEEL_LLAMA_CPP", os.path.join(SOURCE, "third_party", "llama.cpp"))
 MODELS = os.path.join(LLAMA_CPP, "models")
 
-# Every vocab there with .inp/.out whose tokenizer keel reads. Not here:
-# gemma-4 (tokenizer.ggml.model "gemma4", a kind keel does not read); the
-# files without .inp/.out have nothing to compare with.
+# Every vocab there with .inp/.out (the files without them have nothing to
+# compare with).
 VOCABS = ["llama-spm", "llama-bpe", "gpt-2", "bert-bge", "qwen2", "phi-3", "qwen35", "mpt", "starcoder",
-          "refact", "command-r", "falcon", "deepseek-llm", "deepseek-coder"]
+          "refact", "command-r", "falcon", "deepseek-llm", "deepseek-coder", "gemma-4"]
 # Normalization the pipeline applies (None: the text comes back as it is).
 LOSSLESS = {"llama-spm": None, "phi-3": None, "llama-bpe": None, "gpt-2": None, "qwen2": "NFC", "qwen35": None,
             "mpt": "NFC", "starcoder": None, "refact": None, "command-r": "NFC", "falcon": None,
-            "deepseek-llm": None, "deepseek-coder": None}
+            "deepseek-llm": None, "deepseek-coder": None, "gemma-4": None}
 
 SEP = "\n__ggml_vocab_test__\n"
 
