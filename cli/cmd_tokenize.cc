@@ -42,7 +42,8 @@ constexpr const char* kTokenizeUsage =
     "that cannot be done) gives {\"error\":\"line N: ...\"} on its output line; the other\n"
     "lines are still processed and the exit code is 1.\n"
     "\n"
-    "  --tokenizer      tokenizer.json, or a directory holding it (GGUF: not supported yet)\n"
+    "  --tokenizer      tokenizer.json, a directory holding it, or a GGUF file (its\n"
+    "                   tokenizer.ggml.* vocabulary: llama, gpt2, bert or gemma4 kind)\n"
     "  --no-special     do not add special tokens (the post-processor's template)\n"
     "  --no-padding     ignore tokenizer.json's padding\n"
     "  --no-truncation  ignore tokenizer.json's truncation\n"
@@ -66,7 +67,7 @@ constexpr const char* kDetokenizeUsage =
     "one JSON string per line. A bad line gives {\"error\":\"line N: ...\"} on its output\n"
     "line; the other lines are still processed and the exit code is 1.\n"
     "\n"
-    "  --tokenizer     tokenizer.json, or a directory holding it (GGUF: not supported yet)\n"
+    "  --tokenizer     tokenizer.json, a directory holding it, or a GGUF file\n"
     "  --skip-special  leave special tokens out of the text\n";
 
 int usage_error(const char* cmd, const std::string& message, const char* usage) {
@@ -74,12 +75,7 @@ int usage_error(const char* cmd, const std::string& message, const char* usage) 
   return 2;
 }
 
-Result<tok::Tokenizer> load_tokenizer(const std::string& path) {
-  if (path.size() >= 5 && path.compare(path.size() - 5, 5, ".gguf") == 0)
-    return Error(path, ": tokenizers embedded in GGUF files are not supported yet; "
-                 "pass the model's tokenizer.json or its directory");
-  return tok::Tokenizer::from_file(path);
-}
+Result<tok::Tokenizer> load_tokenizer(const std::string& path) { return tok::Tokenizer::from_file(path); }
 
 json encoding_json(const tok::Encoding& e, bool with_overflowing) {
   json o = json::object();

@@ -24,6 +24,10 @@
 #include "core/thread_pool.h"
 #include "tokenizer/encoding.h"
 
+namespace keel {
+class GgufFile;
+}
+
 namespace keel::tok {
 
 class Normalizer;
@@ -64,9 +68,15 @@ struct AddedToken {
 class Tokenizer {
  public:
   // `path`: a tokenizer.json, or a directory holding one (tokenizer_config.json
-  // beside it is read too).
+  // beside it is read too), or a GGUF file (see from_gguf).
   static Result<Tokenizer> from_file(const std::string& path);
   static Result<Tokenizer> from_json(std::string_view json_text, std::string source = "tokenizer.json");
+  // The tokenizer in a GGUF file's tokenizer.ggml.* metadata (llama.cpp's
+  // "llama", "gpt2", "bert" and "gemma4" kinds; gguf_vocab.h lists the keys),
+  // built as the HF pipeline of the original model (gguf_tokenizer.cc). Errors
+  // name the key.
+  static Result<Tokenizer> from_gguf(const std::string& path);
+  static Result<Tokenizer> from_gguf(const GgufFile& file);
 
   Tokenizer(Tokenizer&&) noexcept;
   Tokenizer& operator=(Tokenizer&&) noexcept;

@@ -141,6 +141,12 @@ Result<std::string> read_text_file(const std::string& path, size_t padding = 0) 
   return out;
 }
 
+bool starts_with_gguf_magic(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  return in.read(magic, sizeof magic) && std::string_view(magic, sizeof magic) == "GGUF";
+}
+
 }  // namespace
 
 Result<Tokenizer> Tokenizer::from_file(const std::string& path) {
@@ -148,6 +154,7 @@ Result<Tokenizer> Tokenizer::from_file(const std::string& path) {
   std::error_code ec;
   fs::path file = path;
   if (fs::is_directory(file, ec)) file /= "tokenizer.json";
+  if (file.extension() == ".gguf" || starts_with_gguf_magic(file.string())) return from_gguf(file.string());
   // Mapped, the text is not copied, and the rest of its last page is readable
   // padding for the fast parser. Files that cannot be mapped (pipes) are read.
   Result<Tokenizer> tok = Error("unread");

@@ -73,9 +73,9 @@ def test_detokenize():
     assert rc == 0 and lines(out) == ["[CLS] hello [SEP]"]
 
 
-def test_gguf_not_supported_yet_and_usage_errors():
-    rc, _, err = keel("tokenize", "--tokenizer", "model.gguf")
-    assert rc == 1 and "not supported yet" in err
+def test_missing_gguf_and_usage_errors():
+    rc, _, err = keel("tokenize", "--tokenizer", "/nonexistent/model.gguf")
+    assert rc == 1 and "/nonexistent/model.gguf" in err
     rc, _, err = keel("tokenize")
     assert rc == 2 and "--tokenizer is required" in err
     rc, _, err = keel("tokenize", "--tokenizer", GPT2, "--frobnicate")
