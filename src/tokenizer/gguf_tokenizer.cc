@@ -41,6 +41,14 @@ namespace keel::tok {
 
 namespace {
 
+// BpeModel::create takes the merges as views; these point into `merges`.
+std::vector<BpeModel::Merge> merge_views(const std::vector<std::pair<std::string, std::string>>& merges) {
+  std::vector<BpeModel::Merge> views;
+  views.reserve(merges.size());
+  for (const auto& [a, b] : merges) views.emplace_back(a, b);
+  return views;
+}
+
 using nlohmann::json;
 
 constexpr std::string_view kMetaspace = "\u2581";
@@ -235,7 +243,7 @@ Result<Tokenizer> Tokenizer::from_gguf(const GgufFile& file) {
         vocab.finish();
         BpeConfig config;
         config.ignore_merges = preset->ignore_merges;
-        auto model = BpeModel::create(std::move(vocab), v.merges, std::move(config), "tokenizer.ggml");
+        auto model = BpeModel::create(std::move(vocab), merge_views(v.merges), std::move(config), "tokenizer.ggml");
         if (!model.ok()) return model.status().with_context(v.source);
         t.model_ = std::move(*model);
         break;
@@ -252,7 +260,7 @@ Result<Tokenizer> Tokenizer::from_gguf(const GgufFile& file) {
         config.byte_fallback = true;
         config.fuse_unk = true;
         if (v.unk) config.unk_token = texts[*v.unk];
-        auto model = BpeModel::create(std::move(vocab), v.merges, std::move(config), "tokenizer.ggml");
+        auto model = BpeModel::create(std::move(vocab), merge_views(v.merges), std::move(config), "tokenizer.ggml");
         if (!model.ok()) return model.status().with_context(v.source);
         t.model_ = std::move(*model);
         break;
