@@ -136,6 +136,31 @@ Result<PackedMatrix> PackedMatrix::pack(const float* w, size_t n, size_t k, Comp
   const Isa isa = kernel_isa();
   const bool bf16 = c == Compute::BF16;
 
+  if (c == Compute::I8 && kernel_has_avx512_vnni()) {
+    // vpdpbusd multiplies 4 u8 activations by 4 s8 weights per int32 lane:
+    // [panel][k quad][32 columns][4], padded with zeros in n and k.
+    pm.layout_ = PackLayout::I8Panel32;
+    const size_t np = round_up(n, detail::kPanelAvx512), kp = round_up(k, 4);
+    auto buf = AlignedBuffer::allocate(np * kp + np * 2 * sizeof(float));
+    if (!buf) return buf.status();
+    pm.data_ = std::move(*buf);
+    int8_t* out = pm.data_.as<int8_t>();
+    int32_t* colsum = reinterpret_cast<int32_t*>(pm.data_.data() + np * kp);
+    float* scales = reinterpret_cast<float*>(colsum + np);
+    std::vector<int8_t> row(k);
+    for (size_t j = 0; j < n; ++j) {
+      scales[j] = quantize_row_i8(w + j * k, k, row.data());
+      int8_t* pp = out + (j / detail::kPanelAvx512) * kp * detail::kPanelAvx512;
+      const size_t col = j % detail::kPanelAvx512;
+      int32_t sum = 0;
+      for (size_t p = 0; p < k; ++p) {
+        pp[(p / 4) * 4 * detail::kPanelAvx512 + col * 4 + (p & 3)] = row[p];
+        sum += row[p];
+      }
+      colsum[j] = sum;
+    }
+    return pm;
+  }
   if (c == Compute::I8) {
     pm.layout_ = PackLayout::RawI8;
     auto buf = AlignedBuffer::allocate(n * k + n * sizeof(float));
@@ -235,6 +260,9 @@ void linear(const float* x, size_t m, size_t ldx, const PackedMatrix& w, const f
       return;
     case PackLayout::Bf16Panel32:
       run_gemm(detail::gemm_bf16_avx512_tile, g, detail::kPanelAvx512, pool);
+      return;
+    case PackLayout::I8Panel32:
+      run_gemm(detail::gemm_i8_avx512_tile, g, detail::kPanelAvx512, pool);
       return;
     case PackLayout::F32Panel16:
       run_gemm(detail::gemm_f32_avx2_tile, g, detail::kPanelAvx2, pool);

@@ -112,6 +112,45 @@ using F32Kernel = void (*)(const float*, size_t, const float*, size_t, float*, s
 using Bf16Kernel = void (*)(const uint16_t*, size_t, const uint16_t*, size_t, float*, size_t, Edge,
                             bool, bool, const float*, Epilogue);
 
+// The int8 twin: a holds u8 = q + 128 quads, b s8 quads; kq = number of quads.
+// y = ((acc - 128 colsum) * xscale * wscale) + bias: whole k, no k blocks.
+template <int M>
+void kernel_i8(const uint8_t* a, size_t lda, const int8_t* b, size_t kq, float* c, size_t ldc,
+               Edge e, const float* xscale, const int32_t* colsum, const float* wscale,
+               const float* bias, Epilogue ep) {
+  __m512i acc[M][2];
+  for (int i = 0; i < M; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_si512();
+  for (size_t p = 0; p < kq; ++p) {
+    const __m512i b0 = _mm512_load_si512(b + p * 4 * kNr);
+    const __m512i b1 = _mm512_load_si512(b + p * 4 * kNr + 64);
+    for (int i = 0; i < M; ++i) {
+      int32_t quad;
+      __builtin_memcpy(&quad, a + i * lda + 4 * p, 4);
+      const __m512i av = _mm512_set1_epi32(quad);
+      acc[i][0] = _mm512_dpbusd_epi32(acc[i][0], av, b0);
+      acc[i][1] = _mm512_dpbusd_epi32(acc[i][1], av, b1);
+    }
+  }
+  const __m512i off0 = _mm512_slli_epi32(_mm512_loadu_si512(colsum), 7);
+  const __m512i off1 = _mm512_slli_epi32(_mm512_loadu_si512(colsum + 16), 7);
+  const __m512 ws0 = _mm512_loadu_ps(wscale), ws1 = _mm512_loadu_ps(wscale + 16);
+  for (int i = 0; i < M; ++i) {
+    const __m512 xs = _mm512_set1_ps(xscale[i]);
+    __m512 c0 = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[i][0], off0)), xs), ws0);
+    __m512 c1 = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[i][1], off1)), xs), ws1);
+    finish(c0, c1, bias, e, ep);
+    _mm512_mask_storeu_ps(c + i * ldc, e.m0, c0);
+    _mm512_mask_storeu_ps(c + i * ldc + 16, e.m1, c1);
+  }
+}
+
+using I8Kernel = void (*)(const uint8_t*, size_t, const int8_t*, size_t, float*, size_t, Edge,
+                          const float*, const int32_t*, const float*, const float*, Epilogue);
+template <size_t... I>
+constexpr auto i8_table(std::index_sequence<I...>) {
+  return std::array<I8Kernel, sizeof...(I)>{&kernel_i8<static_cast<int>(I) + 1>...};
+}
+
 template <size_t... I>
 constexpr auto f32_table(std::index_sequence<I...>) {
   return std::array<F32Kernel, sizeof...(I)>{&kernel_f32<static_cast<int>(I) + 1>...};
@@ -122,6 +161,7 @@ constexpr auto bf16_table(std::index_sequence<I...>) {
 }
 constexpr auto kF32Kernels = f32_table(std::make_index_sequence<kMr>());
 constexpr auto kBf16Kernels = bf16_table(std::make_index_sequence<kMr>());
+constexpr auto kI8Kernels = i8_table(std::make_index_sequence<kMr>());
 
 }  // namespace
 
@@ -184,6 +224,45 @@ void gemm_bf16_avx512_tile(const GemmArgs& g, size_t m0, size_t m1, size_t n0, s
              g.y + i * g.ldy + j, g.ldy, edge_masks(cols), first, last,
              g.bias ? g.bias + j : nullptr, g.ep);
       }
+    }
+  }
+}
+
+void gemm_i8_avx512_tile(const GemmArgs& g, size_t m0, size_t m1, size_t n0, size_t n1,
+                         void* scratch) {
+  const size_t k = g.k, kp = (k + 3) / 4 * 4, np = (g.n + kNr - 1) / kNr * kNr;
+  const int8_t* wp = static_cast<const int8_t*>(g.w);
+  const int32_t* colsum = reinterpret_cast<const int32_t*>(wp + np * kp);
+  const float* wscale = reinterpret_cast<const float*>(colsum + np);
+  // Quantize this tile's rows: q = round(x / s), s = max|x| / 127, stored as q + 128.
+  float* xscale = static_cast<float*>(scratch);
+  uint8_t* xa = static_cast<uint8_t*>(scratch) + ((m1 - m0) * sizeof(float) + 63) / 64 * 64;
+  for (size_t i = m0; i < m1; ++i) {
+    const float* xi = g.x + i * g.ldx;
+    uint8_t* xo = xa + (i - m0) * kp;
+    __m512 amax = _mm512_setzero_ps();
+    for (size_t p = 0; p < k; p += 16) amax = _mm512_max_ps(amax, _mm512_abs_ps(V::load_n(xi + p, k - p)));
+    const float mx = _mm512_reduce_max_ps(amax);
+    const float s = mx / 127.0f;
+    xscale[i - m0] = s;
+    const __m512 inv = _mm512_set1_ps(s > 0.0f ? 1.0f / s : 0.0f);
+    const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127), bias = _mm512_set1_epi32(128);
+    for (size_t p = 0; p < kp; p += 16) {
+      const size_t r = kp - p < 16 ? kp - p : 16;
+      __m512i q = _mm512_cvt_roundps_epi32(_mm512_mul_ps(V::load_n(xi + p, p < k ? k - p : 0), inv),
+                                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+      q = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(q, lo), hi), bias);
+      _mm_mask_storeu_epi8(xo + p, V::mask(r), _mm512_cvtepi32_epi8(q));
+    }
+  }
+  for (size_t i = m0; i < m1; i += kMr) {
+    const size_t mr = m1 - i < kMr ? m1 - i : kMr;
+    const I8Kernel kern = kI8Kernels[mr - 1];
+    for (size_t j = n0; j < n1; j += kNr) {
+      const size_t cols = n1 - j < kNr ? n1 - j : kNr;
+      kern(xa + (i - m0) * kp, kp, wp + j * kp, kp / 4, g.y + i * g.ldy + j, g.ldy,
+           edge_masks(cols), xscale + (i - m0), colsum + j, wscale + j,
+           g.bias ? g.bias + j : nullptr, g.ep);
     }
   }
 }

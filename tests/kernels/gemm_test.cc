@@ -44,6 +44,19 @@ void check_linear(Isa isa, Compute c, Shape s, bool with_bias, Epilogue ep, Thre
   EXPECT_EQ(packed->k(), s.k);
   EXPECT_EQ(packed->compute(), c);
   EXPECT_GT(packed->bytes(), 0u);
+  // Each tier really runs its own kernel.
+  const auto& f = cpu_features();
+  PackLayout want = PackLayout::RawF32;
+  if (isa == Isa::Avx512) {
+    want = c == Compute::F32    ? PackLayout::F32Panel32
+           : c == Compute::BF16 ? (f.avx512_bf16 ? PackLayout::Bf16Panel32 : PackLayout::F32Panel32)
+                                : (f.avx512_vnni ? PackLayout::I8Panel32 : PackLayout::RawI8);
+  } else if (isa == Isa::Avx2) {
+    want = c == Compute::I8 ? PackLayout::RawI8 : PackLayout::F32Panel16;
+  } else if (c == Compute::I8) {
+    want = PackLayout::RawI8;
+  }
+  EXPECT_EQ(static_cast<int>(packed->layout()), static_cast<int>(want)) << isa_name(isa);
 
   constexpr float kSentinel = 12345.0f;
   std::vector<float> y(s.m * ldy, kSentinel), y_twin(s.m * ldy, kSentinel);
