@@ -31,34 +31,52 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-constexpr long kProbeIters = 200'000'000 / 16;
+constexpr long kProbeIters = 20'000'000;
 
-__attribute__((target("avx512f,fma"))) double fma_probe_avx512() {
-  __m512 acc[12];
-  for (int i = 0; i < 12; ++i) acc[i] = _mm512_set1_ps(static_cast<float>(i));
-  const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
-  for (long it = 0; it < kProbeIters; ++it) {
-    for (int i = 0; i < 12; ++i) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
-    __asm__ volatile("" : "+v"(acc[0]), "+v"(acc[1]), "+v"(acc[2]), "+v"(acc[3]));
-  }
-  __m512 s = acc[0];
-  for (int i = 1; i < 12; ++i) s = _mm512_add_ps(s, acc[i]);
-  return _mm512_reduce_add_ps(s);
-}
+// 12 independent FMA chains in registers, written in asm so that the compiler
+// can neither spill nor fold them. Registers are zeroed first (no denormals).
+#define KEEL_FMA12(R)                                                              \
+  "vfmadd231ps %%" R "0, %%" R "1, %%" R "2\n\t"                                  \
+  "vfmadd231ps %%" R "0, %%" R "1, %%" R "3\n\t"                                  \
+  "vfmadd231ps %%" R "0, %%" R "1, %%" R "4\n\t"                                  \
+  "vfmadd231ps %%" R "0, %%" R "1, %%" R "5\n\t"                                  \
+  "vfmadd231ps %%" R "0, %%" R "1, %%" R "6\n\t"                                  \
+  "vfmadd231ps %%" R "0, %%" R "1, %%" R "7\n\t"                                  \
+  "vfmadd231ps %%" R "0, %%" R "1, %%" R "8\n\t"                                  \
+  "vfmadd231ps %%" R "0, %%" R "1, %%" R "9\n\t"                                  \
+  "vfmadd231ps %%" R "0, %%" R "1, %%" R "10\n\t"                                 \
+  "vfmadd231ps %%" R "0, %%" R "1, %%" R "11\n\t"                                 \
+  "vfmadd231ps %%" R "0, %%" R "1, %%" R "12\n\t"                                 \
+  "vfmadd231ps %%" R "0, %%" R "1, %%" R "13\n\t"
 
-__attribute__((target("avx2,fma"))) double fma_probe_avx2() {
-  __m256 acc[12];
-  for (int i = 0; i < 12; ++i) acc[i] = _mm256_set1_ps(static_cast<float>(i));
-  const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
-  for (long it = 0; it < kProbeIters; ++it) {
-    for (int i = 0; i < 12; ++i) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
-    __asm__ volatile("" : "+x"(acc[0]), "+x"(acc[1]), "+x"(acc[2]), "+x"(acc[3]));
+double fma_probe(bool avx512) {
+  long n = kProbeIters;
+  if (avx512) {
+    __asm__ volatile(
+        "vpxord %%zmm0, %%zmm0, %%zmm0\n\tvmovaps %%zmm0, %%zmm1\n\t"
+        "vmovaps %%zmm0, %%zmm2\n\tvmovaps %%zmm0, %%zmm3\n\tvmovaps %%zmm0, %%zmm4\n\t"
+        "vmovaps %%zmm0, %%zmm5\n\tvmovaps %%zmm0, %%zmm6\n\tvmovaps %%zmm0, %%zmm7\n\t"
+        "vmovaps %%zmm0, %%zmm8\n\tvmovaps %%zmm0, %%zmm9\n\tvmovaps %%zmm0, %%zmm10\n\t"
+        "vmovaps %%zmm0, %%zmm11\n\tvmovaps %%zmm0, %%zmm12\n\tvmovaps %%zmm0, %%zmm13\n\t"
+        "1:\n\t" KEEL_FMA12("zmm") "dec %0\n\tjnz 1b\n\tvzeroupper"
+        : "+r"(n)
+        :
+        : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
+          "xmm10", "xmm11", "xmm12", "xmm13", "cc");
+  } else {
+    __asm__ volatile(
+        "vxorps %%ymm0, %%ymm0, %%ymm0\n\tvmovaps %%ymm0, %%ymm1\n\t"
+        "vmovaps %%ymm0, %%ymm2\n\tvmovaps %%ymm0, %%ymm3\n\tvmovaps %%ymm0, %%ymm4\n\t"
+        "vmovaps %%ymm0, %%ymm5\n\tvmovaps %%ymm0, %%ymm6\n\tvmovaps %%ymm0, %%ymm7\n\t"
+        "vmovaps %%ymm0, %%ymm8\n\tvmovaps %%ymm0, %%ymm9\n\tvmovaps %%ymm0, %%ymm10\n\t"
+        "vmovaps %%ymm0, %%ymm11\n\tvmovaps %%ymm0, %%ymm12\n\tvmovaps %%ymm0, %%ymm13\n\t"
+        "1:\n\t" KEEL_FMA12("ymm") "dec %0\n\tjnz 1b\n\tvzeroupper"
+        : "+r"(n)
+        :
+        : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
+          "xmm10", "xmm11", "xmm12", "xmm13", "cc");
   }
-  __m256 s = acc[0];
-  for (int i = 1; i < 12; ++i) s = _mm256_add_ps(s, acc[i]);
-  float out[8];
-  _mm256_storeu_ps(out, s);
-  return out[0];
+  return static_cast<double>(n);
 }
 
 // GFLOP/s of `threads` threads each running the probe.
@@ -69,7 +87,7 @@ double probe_gflops(bool avx512, int threads) {
     std::vector<double> sink(threads);
     const auto t0 = Clock::now();
     for (int t = 0; t < threads; ++t) {
-      ts.emplace_back([&, t] { sink[t] = avx512 ? fma_probe_avx512() : fma_probe_avx2(); });
+      ts.emplace_back([&, t] { sink[t] = fma_probe(avx512); });
     }
     for (auto& t : ts) t.join();
     const double s = seconds_since(t0);

@@ -118,26 +118,38 @@ template <int M>
 void kernel_i8(const uint8_t* a, size_t lda, const int8_t* b, size_t kq, float* c, size_t ldc,
                Edge e, const float* xscale, const int32_t* colsum, const float* wscale,
                const float* bias, Epilogue ep) {
-  __m512i acc[M][2];
-  for (int i = 0; i < M; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_si512();
+  // GCC 12 keeps the f32/bf16 accumulators in registers, but copies and
+  // spills some of these on every step for M > 2: the int8 kernel runs at
+  // about 2x the f32 one instead of 4x (docs/benchmarks.md, Kernels).
+  __m512 acc[M][2];  // int32 lanes, float-typed
+  for (int i = 0; i < M; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  const int32_t* a32[M];
+  for (int i = 0; i < M; ++i) a32[i] = reinterpret_cast<const int32_t*>(a + i * lda);
   for (size_t p = 0; p < kq; ++p) {
     const __m512i b0 = _mm512_load_si512(b + p * 4 * kNr);
     const __m512i b1 = _mm512_load_si512(b + p * 4 * kNr + 64);
     for (int i = 0; i < M; ++i) {
-      int32_t quad;
-      __builtin_memcpy(&quad, a + i * lda + 4 * p, 4);
-      const __m512i av = _mm512_set1_epi32(quad);
-      acc[i][0] = _mm512_dpbusd_epi32(acc[i][0], av, b0);
-      acc[i][1] = _mm512_dpbusd_epi32(acc[i][1], av, b1);
+      const __m512i av = _mm512_set1_epi32(a32[i][p]);
+      acc[i][0] = _mm512_castsi512_ps(_mm512_dpbusd_epi32(_mm512_castps_si512(acc[i][0]), av, b0));
+      acc[i][1] = _mm512_castsi512_ps(_mm512_dpbusd_epi32(_mm512_castps_si512(acc[i][1]), av, b1));
     }
+  }
+  // Park the sums first: indexing acc from the (large) epilogue loop below
+  // would keep the whole array in memory instead of registers.
+  alignas(64) int32_t sums[M][2][16];
+  for (int i = 0; i < M; ++i) {
+    _mm512_store_si512(sums[i][0], _mm512_castps_si512(acc[i][0]));
+    _mm512_store_si512(sums[i][1], _mm512_castps_si512(acc[i][1]));
   }
   const __m512i off0 = _mm512_slli_epi32(_mm512_loadu_si512(colsum), 7);
   const __m512i off1 = _mm512_slli_epi32(_mm512_loadu_si512(colsum + 16), 7);
   const __m512 ws0 = _mm512_loadu_ps(wscale), ws1 = _mm512_loadu_ps(wscale + 16);
   for (int i = 0; i < M; ++i) {
     const __m512 xs = _mm512_set1_ps(xscale[i]);
-    __m512 c0 = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[i][0], off0)), xs), ws0);
-    __m512 c1 = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[i][1], off1)), xs), ws1);
+    const __m512i s0 = _mm512_sub_epi32(_mm512_load_si512(sums[i][0]), off0);
+    const __m512i s1 = _mm512_sub_epi32(_mm512_load_si512(sums[i][1]), off1);
+    __m512 c0 = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(s0), xs), ws0);
+    __m512 c1 = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(s1), xs), ws1);
     finish(c0, c1, bias, e, ep);
     _mm512_mask_storeu_ps(c + i * ldc, e.m0, c0);
     _mm512_mask_storeu_ps(c + i * ldc + 16, e.m1, c1);
