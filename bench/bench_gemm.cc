@@ -1,7 +1,9 @@
 // GEMM throughput of keel::kernels::linear on BERT shapes, against this
 // machine's measured FMA peak.
 //
-//   bench_gemm [--threads 1,2] [--m 1,16,128,2048] [--compute f32,bf16,i8] [--quick]
+//   bench_gemm [--threads 1,2] [--m 1,16,128,2048] [--compute f32,bf16,i8] [--quick] [--no-others]
+//
+// Then (unless --no-others) attention and add_layer_norm on BERT shapes.
 //
 // Peak: independent FMA chains in registers (no memory traffic), AVX-512 and
 // AVX2 variants, 1 thread and N threads; the best is "peak". Each GEMM is
@@ -20,6 +22,8 @@
 
 #include "core/cpu_features.h"
 #include "core/thread_pool.h"
+#include "kernels/attention.h"
+#include "kernels/layer_norm.h"
 #include "kernels/linear.h"
 
 namespace {
@@ -112,11 +116,12 @@ int main(int argc, char** argv) {
   std::vector<size_t> threads_list{1, 2};
   std::vector<size_t> m_list{1, 16, 128, 2048};
   std::vector<Compute> computes{Compute::F32, Compute::BF16};
-  bool quick = false;
+  bool quick = false, others = true;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads_list = parse_list(argv[++i]);
     else if (!std::strcmp(argv[i], "--m") && i + 1 < argc) m_list = parse_list(argv[++i]);
     else if (!std::strcmp(argv[i], "--quick")) quick = true;
+    else if (!std::strcmp(argv[i], "--no-others")) others = false;
     else if (!std::strcmp(argv[i], "--compute") && i + 1 < argc) {
       computes.clear();
       std::string s = argv[++i];
@@ -124,7 +129,7 @@ int main(int argc, char** argv) {
       if (s.find("bf16") != std::string::npos) computes.push_back(Compute::BF16);
       if (s.find("i8") != std::string::npos) computes.push_back(Compute::I8);
     } else {
-      std::fprintf(stderr, "usage: %s [--threads 1,2] [--m 1,16,128,2048] [--compute f32,bf16,i8] [--quick]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--threads 1,2] [--m 1,16,128,2048] [--compute f32,bf16,i8] [--quick] [--no-others]\n", argv[0]);
       return 2;
     }
   }
@@ -189,6 +194,63 @@ int main(int argc, char** argv) {
           std::fflush(stdout);
         }
       }
+    }
+  }
+  if (!others) return 0;
+
+  // Best seconds per call over 3 runs of >= 0.25 s (0.05 s with --quick).
+  auto time_call = [&](const auto& call) {
+    call();
+    double best = 1e30;
+    for (int rep = 0; rep < (quick ? 1 : 3); ++rep) {
+      long calls = 0;
+      const auto t0 = Clock::now();
+      double el = 0.0;
+      do {
+        call();
+        ++calls;
+        el = seconds_since(t0);
+      } while (el < (quick ? 0.05 : 0.25));
+      best = std::min(best, el / calls);
+    }
+    return best;
+  };
+  struct Att {
+    const char* what;
+    size_t seqs, len, heads, head_dim;
+  };
+  const Att atts[] = {{"minilm 8x128", 8, 128, 12, 32}, {"bert 8x128", 8, 128, 12, 64},
+                      {"bert 1x512", 1, 512, 12, 64}, {"bert 32x16", 32, 16, 12, 64}};
+  std::printf("\n%-16s %4s %9s %9s\n", "attention", "thr", "ms/call", "GFLOP/s");
+  for (const Att& a : atts) {
+    const size_t rows = a.seqs * a.len, hidden = a.heads * a.head_dim;
+    std::vector<float> qkv(rows * 3 * hidden, 0.01f), out(rows * hidden);
+    for (size_t i = 0; i < qkv.size(); ++i) qkv[i] = 0.01f * static_cast<float>(i % 97);
+    std::vector<uint32_t> offsets(a.seqs + 1);
+    for (size_t s = 0; s <= a.seqs; ++s) offsets[s] = static_cast<uint32_t>(s * a.len);
+    const double flops = 4.0 * a.seqs * a.len * a.len * hidden;
+    for (size_t t : threads_list) {
+      keel::ThreadPool pool(static_cast<int>(t));
+      const double sec = time_call([&] {
+        keel::kernels::attention(qkv.data(), qkv.data() + hidden, qkv.data() + 2 * hidden,
+                                 3 * hidden, offsets.data(), a.seqs, a.heads, a.head_dim, 0.125f,
+                                 out.data(), hidden, &pool);
+      });
+      std::printf("%-16s %4zu %9.3f %9.1f\n", a.what, t, sec * 1e3, flops / sec / 1e9);
+    }
+  }
+  std::printf("\n%-16s %4s %9s %9s\n", "add_layer_norm", "thr", "ms/call", "GB/s");
+  for (size_t n : {384, 768}) {
+    const size_t m = 1024;
+    std::vector<float> x(m * n, 0.5f), r(m * n, 0.25f), g(n, 1.0f), b(n, 0.0f), y(m * n);
+    for (size_t t : threads_list) {
+      keel::ThreadPool pool(static_cast<int>(t));
+      const double sec = time_call([&] {
+        keel::kernels::add_layer_norm(x.data(), r.data(), g.data(), b.data(), 1e-12f, y.data(), m,
+                                      n, &pool);
+      });
+      std::printf("m=%zu n=%-9zu %4zu %9.3f %9.1f\n", m, n, t, sec * 1e3,
+                  3.0 * m * n * sizeof(float) / sec / 1e9);
     }
   }
   return 0;

@@ -81,7 +81,7 @@ struct AttentionArgs {
 // Key blocks are kAttentionKeyBlock keys; scratch holds K^T of one head,
 // padded to whole key blocks, plus the block's probabilities and outputs.
 inline constexpr size_t kAttentionKeyBlock = 64;
-inline constexpr size_t kAttentionQueryBlock = 4;
+inline constexpr size_t kAttentionQueryBlock = 8;
 inline size_t attention_scratch_floats(size_t len, size_t head_dim) {
   const size_t lp = (len + kAttentionKeyBlock - 1) / kAttentionKeyBlock * kAttentionKeyBlock;
   return head_dim * lp + kAttentionQueryBlock * (kAttentionKeyBlock + head_dim) + 16;

@@ -111,15 +111,13 @@ void add_layer_norm_rows(const float* x, const float* residual, const float* gam
 // into scratch once; then for each block of kQ query rows, key blocks of kK
 // keys are scored (kQ x kK in L1), folded into a running max / sum (online
 // softmax) and accumulated into the output rows. The len x len score matrix
-// is never formed.
+// is never formed. Short sequences only touch the vectors their keys fill.
 template <class V>
 void attention_head(const detail::AttentionArgs& a, size_t r0, size_t len, size_t h,
                     float* scratch) {
   using R = typename V::R;
   constexpr size_t W = V::W;
   constexpr size_t kK = detail::kAttentionKeyBlock, kQ = detail::kAttentionQueryBlock;
-  constexpr size_t kNV = kK / W;                 // vectors per key block
-  constexpr size_t kChunk = W == 16 ? 4 : 2;     // score vectors per pass (register budget)
   const size_t d = a.head_dim, col = h * d;
   const size_t lp = (len + kK - 1) / kK * kK;
   float* kt = scratch;              // [d][lp]
@@ -147,47 +145,42 @@ void attention_head(const detail::AttentionArgs& a, size_t r0, size_t len, size_
       lrow[qi] = 0.0f;
       for (size_t t = 0; t < d; ++t) ob[qi * d + t] = 0.0f;
     }
-    for (size_t j0 = 0; j0 < lp; j0 += kK) {
-      // Scores: pb[qi][jj] = q_qi . k_(j0+jj)
-      for (size_t c = 0; c < kNV; c += kChunk) {
-        R acc[kQ][kChunk];
-        for (size_t qi = 0; qi < kQ; ++qi)
-          for (size_t v = 0; v < kChunk; ++v) acc[qi][v] = V::zero();
-        const float* kp = kt + j0 + c * W;
-        for (size_t t = 0; t < d; ++t) {
-          R kv[kChunk];
-          for (size_t v = 0; v < kChunk; ++v) kv[v] = V::load(kp + t * lp + v * W);
-          for (size_t qi = 0; qi < kQ; ++qi) {
-            const R qv = V::set1(qrow[qi][t]);
-            for (size_t v = 0; v < kChunk; ++v) acc[qi][v] = V::fma(qv, kv[v], acc[qi][v]);
-          }
-        }
-        for (size_t qi = 0; qi < kQ; ++qi)
-          for (size_t v = 0; v < kChunk; ++v) V::store(pb + qi * kK + (c + v) * W, acc[qi][v]);
-      }
+    for (size_t j0 = 0; j0 < len; j0 += kK) {
       const size_t nvalid = len - j0 < kK ? len - j0 : kK;
+      const size_t nvec = (nvalid + W - 1) / W;
+      // Scores: pb[qi][jj] = q_qi . k_(j0+jj), one key vector at a time.
+      for (size_t v = 0; v < nvec; ++v) {
+        R acc[kQ];
+        for (size_t qi = 0; qi < kQ; ++qi) acc[qi] = V::zero();
+        const float* kp = kt + j0 + v * W;
+        for (size_t t = 0; t < d; ++t) {
+          const R kv = V::load(kp + t * lp);
+          for (size_t qi = 0; qi < kQ; ++qi) acc[qi] = V::fma(V::set1(qrow[qi][t]), kv, acc[qi]);
+        }
+        for (size_t qi = 0; qi < kQ; ++qi) V::store(pb + qi * kK + v * W, acc[qi]);
+      }
       // Online softmax over this block.
+      const R sc = V::set1(a.scale);
       for (size_t qi = 0; qi < kQ; ++qi) {
         float* row = pb + qi * kK;
-        const R sc = V::set1(a.scale);
-        for (size_t v = 0; v < kNV; ++v) V::store(row + v * W, V::mul(V::load(row + v * W), sc));
-        for (size_t jj = nvalid; jj < kK; ++jj) row[jj] = -INFINITY;
+        for (size_t v = 0; v < nvec; ++v) V::store(row + v * W, V::mul(V::load(row + v * W), sc));
+        for (size_t jj = nvalid; jj < nvec * W; ++jj) row[jj] = -INFINITY;
         R mx = V::load(row);
-        for (size_t v = 1; v < kNV; ++v) mx = V::max(mx, V::load(row + v * W));
+        for (size_t v = 1; v < nvec; ++v) mx = V::max(mx, V::load(row + v * W));
         const float bmax = V::reduce_max(mx);
         const float mnew = bmax > mrow[qi] ? bmax : mrow[qi];
         const R vm = V::set1(mnew);
         R sum = V::zero();
-        for (size_t v = 0; v < kNV; ++v) {
-          const R p = exp<V>(V::sub(V::load(row + v * W), vm));
-          const R pz = V::select_le(V::load(row + v * W), V::set1(-INFINITY), V::zero(), p);
-          V::store(row + v * W, pz);
-          sum = V::add(sum, pz);
+        for (size_t v = 0; v < nvec; ++v) {
+          const R sv = V::load(row + v * W);
+          const R p = V::select_le(sv, V::set1(-INFINITY), V::zero(), exp<V>(V::sub(sv, vm)));
+          V::store(row + v * W, p);
+          sum = V::add(sum, p);
         }
         // mrow == -inf only before the first block: nothing accumulated yet.
         const float corr = mrow[qi] == -INFINITY
                                ? 0.0f
-                               : V::reduce_add(exp<V>(V::set1(mrow[qi] - mnew))) / W;
+                               : V::reduce_max(exp<V>(V::set1(mrow[qi] - mnew)));
         lrow[qi] = lrow[qi] * corr + V::reduce_add(sum);
         mrow[qi] = mnew;
         if (corr != 1.0f) {
@@ -199,15 +192,20 @@ void attention_head(const detail::AttentionArgs& a, size_t r0, size_t len, size_
       }
       // ob[qi] += sum_jj p[qi][jj] * v_(j0+jj)
       const float* vbase = a.v + (r0 + j0) * a.ld_qkv + col;
-      size_t t = 0;
-      for (; t < d; t += W) {
+      for (size_t t = 0; t < d; t += W) {
         const size_t nw = d - t < W ? d - t : W;
         R acc[kQ];
         for (size_t qi = 0; qi < kQ; ++qi) acc[qi] = V::load_n(ob + qi * d + t, nw);
-        for (size_t jj = 0; jj < nvalid; ++jj) {
-          const R vv = nw == W ? V::load(vbase + jj * a.ld_qkv + t)
-                               : V::load_n(vbase + jj * a.ld_qkv + t, nw);
-          for (size_t qi = 0; qi < kQ; ++qi) acc[qi] = V::fma(V::set1(pb[qi * kK + jj]), vv, acc[qi]);
+        if (nw == W) {
+          for (size_t jj = 0; jj < nvalid; ++jj) {
+            const R vv = V::load(vbase + jj * a.ld_qkv + t);
+            for (size_t qi = 0; qi < kQ; ++qi) acc[qi] = V::fma(V::set1(pb[qi * kK + jj]), vv, acc[qi]);
+          }
+        } else {
+          for (size_t jj = 0; jj < nvalid; ++jj) {
+            const R vv = V::load_n(vbase + jj * a.ld_qkv + t, nw);
+            for (size_t qi = 0; qi < kQ; ++qi) acc[qi] = V::fma(V::set1(pb[qi * kK + jj]), vv, acc[qi]);
+          }
         }
         for (size_t qi = 0; qi < kQ; ++qi) V::store_n(ob + qi * d + t, acc[qi], nw);
       }
