@@ -8,7 +8,7 @@
 // broadcasts, 2*kMr FMAs.
 //
 // Blocking inside a tile (rows [m0, m1) x columns [n0, n1)): k in blocks of
-// kKc so that one micro-row block of A (kMr x kKc floats, 12 KiB) stays in L1
+// kKc so that one micro-row block of A (kMr x kKc floats, 18 KiB) stays in L1
 // while the kernel walks the tile's B panels (kKc x (n1-n0), from L2).
 #include <immintrin.h>
 
@@ -25,7 +25,7 @@ namespace {
 using V = avx512::Vec;
 constexpr size_t kNr = kPanelAvx512;  // 32
 constexpr size_t kMr = 12;
-constexpr size_t kKc = 256;
+constexpr size_t kKc = 384;
 
 struct Edge {
   __mmask16 m0, m1;
