@@ -61,26 +61,30 @@ void attention(const float* q, const float* k, const float* v, size_t ld_qkv,
     if (offsets[s + 1] > offsets[s]) max_len = std::max<size_t>(max_len, offsets[s + 1] - offsets[s]);
   }
   // One task per (sequence, head) pair.
-  auto tasks = [&](int64_t b, int64_t e) {
-    thread_local std::vector<float> scratch;
-    if (fn && scratch.size() < detail::attention_scratch_floats(max_len, head_dim)) {
-      scratch.resize(detail::attention_scratch_floats(max_len, head_dim));
+  struct Ctx {
+    HeadFn fn;
+    const detail::AttentionArgs* args;
+    const uint32_t* offsets;
+    size_t n_heads, scratch_floats;
+  } ctx{fn, &args, offsets, n_heads, detail::attention_scratch_floats(max_len, head_dim)};
+  auto task = [](void* p, size_t t) {
+    const Ctx& c = *static_cast<const Ctx*>(p);
+    const size_t seq = t / c.n_heads, h = t % c.n_heads;
+    const uint32_t r0 = c.offsets[seq], r1 = c.offsets[seq + 1];
+    if (r1 <= r0) return;
+    if (c.fn) {
+      thread_local std::vector<float> scratch;
+      if (scratch.size() < c.scratch_floats) scratch.resize(c.scratch_floats);
+      c.fn(*c.args, r0, r1 - r0, h, scratch.data());
+      return;
     }
-    for (int64_t t = b; t < e; ++t) {
-      const size_t seq = t / n_heads, h = t % n_heads;
-      if (offsets[seq + 1] <= offsets[seq]) continue;
-      if (fn) {
-        fn(args, offsets[seq], offsets[seq + 1] - offsets[seq], h, scratch.data());
-        continue;
-      }
-      const uint32_t off[2] = {offsets[seq], offsets[seq + 1]};
-      attention_scalar(q + h * head_dim, k + h * head_dim, v + h * head_dim, ld_qkv, off, 1, 1,
-                       head_dim, scale, out + h * head_dim, ld_out);
-    }
+    const detail::AttentionArgs& a = *c.args;
+    const size_t col = h * a.head_dim;
+    const uint32_t off[2] = {r0, r1};
+    attention_scalar(a.q + col, a.k + col, a.v + col, a.ld_qkv, off, 1, 1, a.head_dim, a.scale,
+                     a.out + col, a.ld_out);
   };
-  const int64_t n_tasks = static_cast<int64_t>(n_seqs * n_heads);
-  if (pool) pool->parallel_for(n_tasks, tasks, 1);
-  else tasks(0, n_tasks);
+  detail::run_tasks(pool, n_seqs * n_heads, task, &ctx);
 }
 
 }  // namespace keel::kernels

@@ -35,6 +35,12 @@ inline constexpr size_t kPanelAvx512 = 32;
 // library code (std::function, std::vector, ...) out of the -mavx512 objects,
 // where the linker could pick an AVX-512 copy of it for the whole program.
 
+// Runs fn(task) for task in [0, n) on the pool's threads (or inline when pool
+// is null), handing out tasks one at a time from a shared counter: a thread
+// that starts late or runs slow (the machine is shared) just takes fewer.
+// Defined in linear.cc (baseline code).
+void run_tasks(ThreadPool* pool, size_t n, void (*fn)(void* ctx, size_t task), void* ctx);
+
 // One linear() call. w points at the packed panels (layout per function).
 struct GemmArgs {
   const float* x;

@@ -216,6 +216,28 @@ Result<PackedMatrix> PackedMatrix::pack(const float* w, size_t n, size_t k, Comp
   return pm;
 }
 
+namespace detail {
+
+void run_tasks(ThreadPool* pool, size_t n, void (*fn)(void* ctx, size_t task), void* ctx) {
+  if (n == 0) return;
+  if (pool == nullptr || pool->num_threads() == 1 || n == 1) {
+    for (size_t t = 0; t < n; ++t) fn(ctx, t);
+    return;
+  }
+  std::atomic<size_t> next{0};
+  const int64_t workers = std::min<int64_t>(pool->num_threads(), static_cast<int64_t>(n));
+  pool->parallel_for(workers, [&](int64_t b, int64_t e) {
+    for (int64_t w = b; w < e; ++w) {
+      for (size_t t = next.fetch_add(1, std::memory_order_relaxed); t < n;
+           t = next.fetch_add(1, std::memory_order_relaxed)) {
+        fn(ctx, t);
+      }
+    }
+  });
+}
+
+}  // namespace detail
+
 namespace {
 
 // Tiles of up to kMc rows x nc columns are the units of parallel work; tile t
@@ -229,25 +251,26 @@ void run_gemm(detail::GemmTileFn tile, const detail::GemmArgs& g, size_t panel, 
   size_t nc = std::min(kNcMax, n_panels * panel);
   while (nc > panel && m_tiles * ((g.n + nc - 1) / nc) < 4 * threads) nc -= panel;
   const size_t n_tiles = (g.n + nc - 1) / nc;
-  const size_t scratch_bytes = detail::gemm_scratch_bytes(std::min(kMc, g.m), g.k);
-  auto run = [&](int64_t b, int64_t e) {
+  struct Ctx {
+    detail::GemmTileFn tile;
+    const detail::GemmArgs* g;
+    size_t n_tiles, nc, scratch_bytes;
+  } ctx{tile, &g, n_tiles, nc, detail::gemm_scratch_bytes(std::min(kMc, g.m), g.k)};
+  auto run = [](void* p, size_t t) {
+    const Ctx& c = *static_cast<const Ctx*>(p);
     thread_local std::vector<uint8_t> scratch;
-    if (scratch.size() < scratch_bytes + 64) scratch.resize(scratch_bytes + 64);
+    if (scratch.size() < c.scratch_bytes + 64) scratch.resize(c.scratch_bytes + 64);
     void* aligned = reinterpret_cast<void*>(
         (reinterpret_cast<uintptr_t>(scratch.data()) + 63) / 64 * 64);
-    for (int64_t t = b; t < e; ++t) {
-      const size_t mt = static_cast<size_t>(t) / n_tiles, nt = static_cast<size_t>(t) % n_tiles;
-      const size_t m0 = mt * kMc, m1 = std::min(g.m, m0 + kMc);
-      const size_t n0 = nt * nc, n1 = std::min(g.n, n0 + nc);
-      tile(g, m0, m1, n0, n1, aligned);
-    }
+    const size_t mt = t / c.n_tiles, nt = t % c.n_tiles;
+    const size_t m0 = mt * kMc, m1 = std::min(c.g->m, m0 + kMc);
+    const size_t n0 = nt * c.nc, n1 = std::min(c.g->n, n0 + c.nc);
+    c.tile(*c.g, m0, m1, n0, n1, aligned);
   };
-  const int64_t n_work = static_cast<int64_t>(m_tiles * n_tiles);
   // Waking the pool costs ~10 us: not worth it for a call that takes about
   // that long alone (estimate: ~90 GFLOP/s, weights streamed at ~25 GB/s).
   const double alone_us = std::max(2.0 * g.m * g.n * g.k / 9e4, 4.0 * g.n * g.k / 2.5e4);
-  if (pool && n_work > 1 && alone_us > 15.0) pool->parallel_for(n_work, run, 1);
-  else run(0, n_work);
+  detail::run_tasks(alone_us > 15.0 ? pool : nullptr, m_tiles * n_tiles, run, &ctx);
 }
 
 }  // namespace

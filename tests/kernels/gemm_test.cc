@@ -147,6 +147,28 @@ TEST(Gemm, LargeBertShapesF32) {
   }
 }
 
+TEST(Gemm, ThreadsDoNotChangeResults) {
+  // Tiling depends on the thread count, the k order inside a tile does not:
+  // results must be bit-identical with and without a pool.
+  ThreadPool pool(2), pool3(3);
+  for (Isa isa : available_isas()) {
+    ScopedKernelIsa scoped(isa);
+    for (Compute c : {Compute::F32, Compute::BF16, Compute::I8}) {
+      const size_t m = 77, n = 300, k = 800;
+      const auto x = random_vector(m * k, 5);
+      const auto w = random_vector(n * k, 6);
+      auto p = PackedMatrix::pack(w.data(), n, k, c);
+      ASSERT_TRUE(p.ok());
+      std::vector<float> y1(m * n), y2(m * n), y3(m * n);
+      linear(x.data(), m, k, *p, nullptr, Epilogue::Gelu, y1.data(), n, nullptr);
+      linear(x.data(), m, k, *p, nullptr, Epilogue::Gelu, y2.data(), n, &pool);
+      linear(x.data(), m, k, *p, nullptr, Epilogue::Gelu, y3.data(), n, &pool3);
+      EXPECT_EQ(y1, y2) << isa_name(isa) << " " << compute_name(c);
+      EXPECT_EQ(y1, y3) << isa_name(isa) << " " << compute_name(c);
+    }
+  }
+}
+
 TEST(Gemm, PackRejectsBadShapes) {
   const float w[4] = {1, 2, 3, 4};
   EXPECT_FALSE(PackedMatrix::pack(w, 0, 4, Compute::F32).ok());
