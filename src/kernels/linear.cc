@@ -72,6 +72,9 @@ void linear_raw_i8_rows(const float* x, size_t m0, size_t m1, size_t ldx, const 
 
 size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }
 
+// RawI8: n*k int8 weights, then the n f32 scales at an aligned offset.
+size_t raw_i8_scales_offset(size_t n, size_t k) { return round_up(n * k, 64); }
+
 }  // namespace
 
 const char* compute_name(Compute c) {
@@ -163,11 +166,11 @@ Result<PackedMatrix> PackedMatrix::pack(const float* w, size_t n, size_t k, Comp
   }
   if (c == Compute::I8) {
     pm.layout_ = PackLayout::RawI8;
-    auto buf = AlignedBuffer::allocate(n * k + n * sizeof(float));
+    auto buf = AlignedBuffer::allocate(raw_i8_scales_offset(n, k) + n * sizeof(float));
     if (!buf) return buf.status();
     pm.data_ = std::move(*buf);
     int8_t* q = pm.data_.as<int8_t>();
-    float* scales = reinterpret_cast<float*>(pm.data_.data() + n * k);
+    float* scales = reinterpret_cast<float*>(pm.data_.data() + raw_i8_scales_offset(n, k));
     for (size_t j = 0; j < n; ++j) scales[j] = quantize_row_i8(w + j * k, k, q + j * k);
     return pm;
   }
@@ -300,9 +303,10 @@ void linear(const float* x, size_t m, size_t ldx, const PackedMatrix& w, const f
           linear_raw_f32_rows(x, b, e, ldx, reinterpret_cast<const float*>(w.data()), n, k,
                               w.compute() == Compute::BF16, bias, ep, y, ldy);
         } else {
-          linear_raw_i8_rows(x, b, e, ldx, reinterpret_cast<const int8_t*>(w.data()),
-                             reinterpret_cast<const float*>(w.data() + n * k), n, k, bias, ep, y,
-                             ldy);
+          const float* scales =
+              reinterpret_cast<const float*>(w.data() + raw_i8_scales_offset(n, k));
+          linear_raw_i8_rows(x, b, e, ldx, reinterpret_cast<const int8_t*>(w.data()), scales, n,
+                             k, bias, ep, y, ldy);
         }
       };
       if (pool) pool->parallel_for(static_cast<int64_t>(m), rows, 1);

@@ -35,7 +35,7 @@ const char* compute_name(Compute c);
 // CPU (and on the kernel ISA override, see kernel_isa()).
 enum class PackLayout {
   RawF32,         // W [n, k] f32 as given (BF16: rounded to bf16 values): scalar kernels
-  RawI8,          // W [n, k] int8 + n f32 scales: scalar kernels
+  RawI8,          // W [n, k] int8, then (64-aligned) n f32 scales: scalar kernels
   F32Panel16,     // AVX2: [n/16 panels][k][16] f32, zero padded in n
   F32Panel32,     // AVX-512: [n/32 panels][k][32] f32, zero padded in n
   Bf16Panel32,    // AVX512_BF16: [n/32 panels][k/2 pairs][32][2] bf16, padded in n and k

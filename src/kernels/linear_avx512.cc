@@ -76,6 +76,18 @@ void kernel_f32(const float* a, size_t lda, const float* b, size_t kc, float* c,
   }
 }
 
+// acc += a . b over bf16 pairs. clang 16 crashes (segfault at -O2) on
+// _mm512_dpbf16_ps when its operands are cast from integer vectors, so clang
+// gets the instruction in asm; GCC keeps the intrinsic (better register use).
+inline __m512 dpbf16(__m512 acc, __m512i a, __m512i b) {
+#if defined(__clang__)
+  __asm__("vdpbf16ps %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
+  return acc;
+#else
+  return _mm512_dpbf16_ps(acc, (__m512bh)a, (__m512bh)b);
+#endif
+}
+
 // The bf16 twin: a and b hold bf16 pairs (k, k+1); kc2 = number of pairs.
 template <int M>
 void kernel_bf16(const uint16_t* a, size_t lda, const uint16_t* b, size_t kc2, float* c,
@@ -92,12 +104,12 @@ void kernel_bf16(const uint16_t* a, size_t lda, const uint16_t* b, size_t kc2, f
   const uint32_t* a32 = reinterpret_cast<const uint32_t*>(a);
   const size_t lda32 = lda / 2;
   for (size_t p = 0; p < kc2; ++p) {
-    const __m512bh b0 = (__m512bh)_mm512_load_si512(b + p * 2 * kNr);
-    const __m512bh b1 = (__m512bh)_mm512_load_si512(b + p * 2 * kNr + 32);
+    const __m512i b0 = _mm512_load_si512(b + p * 2 * kNr);
+    const __m512i b1 = _mm512_load_si512(b + p * 2 * kNr + 32);
     for (int i = 0; i < M; ++i) {
-      const __m512bh av = (__m512bh)_mm512_set1_epi32(static_cast<int>(a32[i * lda32 + p]));
-      acc[i][0] = _mm512_dpbf16_ps(acc[i][0], av, b0);
-      acc[i][1] = _mm512_dpbf16_ps(acc[i][1], av, b1);
+      const __m512i av = _mm512_set1_epi32(static_cast<int>(a32[i * lda32 + p]));
+      acc[i][0] = dpbf16(acc[i][0], av, b0);
+      acc[i][1] = dpbf16(acc[i][1], av, b1);
     }
   }
   for (int i = 0; i < M; ++i) {
