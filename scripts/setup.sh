@@ -12,6 +12,7 @@ APT_PACKAGES=(
   nlohmann-json3-dev libgtest-dev
   libpcre2-dev libutf8proc-dev           # tokenizer: regex (JIT) and Unicode normalization
   python3 python3-numpy python3-pytest   # /usr/bin/python3 for the reference tests
+  python3-torch python3-onnx             # embeddings: PyTorch reference and its ONNX export
 )
 # Node.js may come from elsewhere than Debian (it does on these machines); only
 # install Debian's when there is none.
