@@ -8,5 +8,6 @@ int cmd_inspect(int argc, char** argv);
 int cmd_make_model(int argc, char** argv);
 int cmd_tokenize(int argc, char** argv);
 int cmd_detokenize(int argc, char** argv);
+int cmd_embed(int argc, char** argv);
 
 }  // namespace keel::cli

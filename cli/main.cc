@@ -20,6 +20,7 @@ constexpr Command kCommands[] = {
     {"make-model", keel::cli::cmd_make_model, "write a model dir from a real config with seeded random weights"},
     {"tokenize", keel::cli::cmd_tokenize, "encode JSON lines with a tokenizer.json (ids, tokens, offsets, masks)"},
     {"detokenize", keel::cli::cmd_detokenize, "decode JSON id arrays with a tokenizer.json"},
+    {"embed", keel::cli::cmd_embed, "sentence embeddings of JSON lines with a BERT-family model"},
 };
 
 void usage(FILE* out) {

@@ -13,6 +13,7 @@ APT_PACKAGES=(
   libpcre2-dev libutf8proc-dev           # tokenizer: regex (JIT) and Unicode normalization
   libsimdjson-dev                        # tokenizer: tokenizer.json loading
   python3 python3-numpy python3-pytest   # /usr/bin/python3 for the reference tests
+  python3-torch python3-onnx             # embeddings: PyTorch reference and its ONNX export
 )
 # Node.js may come from elsewhere than Debian (it does on these machines); only
 # install Debian's when there is none.

@@ -1,0 +1,150 @@
+#include "models/bert/bert_weights.h"
+
+#include <cstring>
+
+#include "kernels/quantize.h"
+#include "models/weight_check.h"
+#include "models/weight_table.h"
+
+namespace keel::bert {
+namespace {
+
+// Reads tensors by their weight-table name, widened to f32.
+class TensorReader {
+ public:
+  TensorReader(const SafetensorsCheckpoint& ckpt, std::string prefix)
+      : ckpt_(ckpt), prefix_(std::move(prefix)) {}
+
+  const SafetensorsCheckpoint::Entry* find(std::string_view name) const {
+    return ckpt_.find(prefix_ + std::string(name));
+  }
+
+  // Appends the tensor's values to `out` as f32.
+  Status append_f32(const std::string& name, std::vector<float>& out) const {
+    const auto* e = find(name);
+    if (!e) return Error("missing tensor '", prefix_, name, "'");  // the table check ran first
+    const ConstTensorView v = ckpt_.view(*e);
+    if (v.dtype != DType::F32 && v.dtype != DType::F16 && v.dtype != DType::BF16)
+      return Error("tensor '", prefix_, name, "' is ", dtype_name(v.dtype),
+                   "; BERT weights must be f32, f16 or bf16");
+    const size_t at = out.size();
+    out.resize(at + static_cast<size_t>(v.numel()));
+    return dequantize_row(v.dtype, v.data, out.data() + at, v.numel())
+        .with_context(str_cat("tensor '", prefix_, name, "'"));
+  }
+
+  Result<std::vector<float>> f32(const std::string& name) const {
+    std::vector<float> out;
+    KEEL_RETURN_IF_ERROR(append_f32(name, out));
+    return out;
+  }
+
+ private:
+  const SafetensorsCheckpoint& ckpt_;
+  std::string prefix_;
+};
+
+Result<LayerNormWeights> load_layer_norm(const TensorReader& r, const std::string& prefix) {
+  LayerNormWeights ln;
+  KEEL_RETURN_IF_ERROR(r.append_f32(prefix + ".weight", ln.gamma));
+  KEEL_RETURN_IF_ERROR(r.append_f32(prefix + ".bias", ln.beta));
+  return ln;
+}
+
+// One nn.Linear, or several stacked along the output dimension (fused QKV).
+Result<LinearWeights> load_linear(const TensorReader& r, const std::vector<std::string>& prefixes,
+                                  size_t in, kernels::Compute compute, size_t* packed_bytes) {
+  std::vector<float> w;
+  LinearWeights out;
+  for (const auto& p : prefixes) {
+    KEEL_RETURN_IF_ERROR(r.append_f32(p + ".weight", w));
+    KEEL_RETURN_IF_ERROR(r.append_f32(p + ".bias", out.b));
+  }
+  const size_t n = w.size() / in;
+  auto packed = kernels::PackedMatrix::pack(w.data(), n, in, compute);
+  if (!packed.ok()) return packed.status().with_context(str_cat("packing '", prefixes.front(), ".weight'"));
+  out.w = std::move(packed).value();
+  *packed_bytes += out.w.bytes();
+  return out;
+}
+
+}  // namespace
+
+Result<BertWeights> load_bert_weights(const SafetensorsCheckpoint& checkpoint,
+                                      const BertConfig& config, kernels::Compute compute) {
+  // sentence-transformers saves BertModel without a prefix; BertForXxx uses "bert.".
+  std::string prefix;
+  if (!checkpoint.find("embeddings.word_embeddings.weight") &&
+      checkpoint.find("bert.embeddings.word_embeddings.weight"))
+    prefix = "bert.";
+
+  ModelConfig mc;
+  mc.arch = Architecture::Bert;
+  mc.config = config;
+  const auto table = weight_table(mc);
+  std::vector<std::string> names;
+  for (const auto& e : checkpoint.entries()) names.push_back(e.tensor->name);
+  const WeightCheck check = check_weights(
+      table,
+      [&](std::string_view name) -> std::optional<Shape> {
+        const auto* e = checkpoint.find(prefix + std::string(name));
+        if (!e) return std::nullopt;
+        return e->tensor->shape;
+      },
+      names);
+  if (!check.ok()) {
+    std::string msg = "the checkpoint does not fit the BERT config:";
+    for (const auto& e : check.errors) msg += "\n  " + e;
+    return Status::Error(msg);
+  }
+
+  const TensorReader r(checkpoint, prefix);
+  const size_t h = static_cast<size_t>(config.hidden_size);
+  const size_t inter = static_cast<size_t>(config.intermediate_size);
+  BertWeights w;
+  auto word = r.f32("embeddings.word_embeddings.weight");
+  if (!word.ok()) return word.status();
+  w.word_embeddings = std::move(word).value();
+  auto pos = r.f32("embeddings.position_embeddings.weight");
+  if (!pos.ok()) return pos.status();
+  w.position_embeddings = std::move(pos).value();
+  auto type = r.f32("embeddings.token_type_embeddings.weight");
+  if (!type.ok()) return type.status();
+  w.token_type_embeddings = std::move(type).value();
+  auto embed_norm = load_layer_norm(r, "embeddings.LayerNorm");
+  if (!embed_norm.ok()) return embed_norm.status();
+  w.embed_norm = std::move(embed_norm).value();
+
+  for (int64_t i = 0; i < config.num_hidden_layers; ++i) {
+    const std::string p = str_cat("encoder.layer.", i, ".");
+    BertLayerWeights layer;
+    auto qkv = load_linear(r, {p + "attention.self.query", p + "attention.self.key", p + "attention.self.value"},
+                           h, compute, &w.packed_bytes);
+    if (!qkv.ok()) return qkv.status();
+    layer.qkv = std::move(qkv).value();
+    auto attn_out = load_linear(r, {p + "attention.output.dense"}, h, compute, &w.packed_bytes);
+    if (!attn_out.ok()) return attn_out.status();
+    layer.attn_out = std::move(attn_out).value();
+    auto attn_norm = load_layer_norm(r, p + "attention.output.LayerNorm");
+    if (!attn_norm.ok()) return attn_norm.status();
+    layer.attn_norm = std::move(attn_norm).value();
+    auto ffn_in = load_linear(r, {p + "intermediate.dense"}, h, compute, &w.packed_bytes);
+    if (!ffn_in.ok()) return ffn_in.status();
+    layer.ffn_in = std::move(ffn_in).value();
+    // int8: the FFN down-projection stays bf16. Its input is GELU output (one-
+    // sided, heavy-tailed), which per-row symmetric int8 quantizes badly: on a
+    // 12-layer bert-base model, min cosine to f32 over test_bert_parity.py's 200
+    // inputs is 0.99852 with it in int8, 0.99871 with it in bf16.
+    const kernels::Compute down = compute == kernels::Compute::I8 ? kernels::Compute::BF16 : compute;
+    auto ffn_out = load_linear(r, {p + "output.dense"}, inter, down, &w.packed_bytes);
+    if (!ffn_out.ok()) return ffn_out.status();
+    layer.ffn_out = std::move(ffn_out).value();
+    auto ffn_norm = load_layer_norm(r, p + "output.LayerNorm");
+    if (!ffn_norm.ok()) return ffn_norm.status();
+    layer.ffn_norm = std::move(ffn_norm).value();
+    w.layers.push_back(std::move(layer));
+  }
+  return w;
+}
+
+}  // namespace keel::bert
