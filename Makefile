@@ -5,6 +5,8 @@ SAN_BUILD    ?= build-san
 FUZZ_SECONDS ?= 600
 JOBS         ?= $(shell nproc)
 CMAKE_FLAGS  ?=
+# ccache hashes paths relative to the checkout, so every clone shares the cache.
+export CCACHE_BASEDIR ?= $(CURDIR)
 
 .PHONY: all deps build build-san run test bench fuzz clean
 
