@@ -233,16 +233,22 @@ def padded(batch_ids, batch_types=None):
     return ids, mask, types
 
 
-def embed(model, inputs, batch=16):
-    """inputs: list of id lists (or {"ids", "type_ids"}); returns float32 numpy [n, dim]."""
-    out = []
+def embed(model, inputs, batch=16, by_length=True):
+    """inputs: list of id lists (or {"ids", "type_ids"}); returns float32 numpy [n, dim]
+    in input order. by_length batches inputs of similar length together (less
+    padding, same results); otherwise batches follow the input order."""
+    order = list(range(len(inputs)))
+    if by_length:
+        order.sort(key=lambda i: len(inputs[i]["ids"] if isinstance(inputs[i], dict) else inputs[i]))
+    out = [None] * len(inputs)
     with torch.no_grad():
-        for b in range(0, len(inputs), batch):
-            group = inputs[b:b + batch]
+        for b in range(0, len(order), batch):
+            group = [inputs[i] for i in order[b:b + batch]]
             ids_list = [g["ids"] if isinstance(g, dict) else g for g in group]
             types_list = [g["type_ids"] if isinstance(g, dict) else [0] * len(g) for g in group]
-            out.append(model(*padded(ids_list, types_list)).numpy())
-    return np.concatenate(out, axis=0)
+            for i, row in zip(order[b:b + batch], model(*padded(ids_list, types_list)).numpy()):
+                out[i] = row
+    return np.stack(out)
 
 
 def export_onnx(model, path, opset=17):

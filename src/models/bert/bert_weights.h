@@ -2,7 +2,8 @@
 // forward pass reads, as f32 (whatever the checkpoint stores: f32, f16, bf16),
 // and the linear layers packed for the GEMM kernel in the chosen Compute type.
 // Q, K and V are fused into one matrix of n = 3 * hidden (rows Q, then K, then
-// V), so one GEMM per layer computes all three.
+// V), so one GEMM per layer computes all three. With Compute::I8, every linear
+// layer is int8 except the FFN down-projection (output.dense), which is bf16.
 //
 // Loading checks the checkpoint against the BERT weight table (models/weight_table.h)
 // and reports every missing tensor and wrong shape at once; the mapped file is
