@@ -409,8 +409,8 @@ def test_429_when_full(models):
     s = Server("--max-concurrent-requests", "1", "--max-batch-tokens", "512", models=models[:1])
     try:
         statuses = []
-        for attempt in range(4):  # a bigger first request each time, should the machine be very fast
-            big = slow_request(256 * 2 ** attempt)
+        for attempt in range(3):  # a bigger first request each time, should the machine be very fast
+            big = slow_request(64 * 4 ** attempt)
             with ThreadPoolExecutor(1) as pool:
                 first = pool.submit(lambda: requests.post(s.url + "/v1/embeddings", json=big, timeout=300))
                 while s.metric("keel_requests_in_flight") != 1 and not first.done():
@@ -421,6 +421,32 @@ def test_429_when_full(models):
             if r.status_code == 429:
                 assert r.headers["Retry-After"] == "1"
                 assert_error(r, 429)
+                break
+        assert 429 in statuses, statuses
+    finally:
+        assert s.stop() == 0
+
+
+def test_429_when_the_queue_is_full(models):
+    # --max-queue 1: once a large job's first batch is computing, the job holds
+    # the only queue slot (its other sequences wait for later batches), and
+    # another request is refused with 429.
+    s = Server("--max-queue", "1", "--max-batch-tokens", "128", models=models[:1])
+    try:
+        statuses = []
+        for attempt in range(3):
+            big = slow_request(64 * 4 ** attempt)
+            batches = s.metric("keel_batch_size_count") or 0
+            with ThreadPoolExecutor(1) as pool:
+                first = pool.submit(lambda: requests.post(s.url + "/v1/embeddings", json=big, timeout=300))
+                while (s.metric("keel_batch_size_count") or 0) == batches and not first.done():
+                    time.sleep(0.002)
+                r = requests.post(s.url + "/v1/embeddings", json={"input": "x"}, timeout=60)
+                statuses.append(r.status_code)
+                assert first.result().status_code == 200
+            if r.status_code == 429:
+                assert r.headers["Retry-After"] == "1"
+                assert_error(r, 429, code="queue_full")
                 break
         assert 429 in statuses, statuses
     finally:
