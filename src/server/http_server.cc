@@ -169,10 +169,20 @@ class Session : public std::enable_shared_from_this<Session> {
     HttpRequest copy = request_;  // the handler owns its copy; ours is for the log
     copy.body = std::move(request_.body);
     request_.body.clear();
-    server_.handler(std::move(copy), [self = shared_from_this()](HttpResponse response) {
+    // The handler answers through `respond`, exactly once. Exceptions are not
+    // expected from it; should one escape, the client gets a 500 instead of the
+    // I/O thread dying (unless the handler had already answered).
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    Respond respond = [self = shared_from_this(), answered](HttpResponse response) {
+      if (answered->exchange(true)) return;
       net::post(self->stream_.get_executor(),
                 [self, response = std::move(response)]() mutable { self->write(std::move(response)); });
-    });
+    };
+    try {
+      server_.handler(std::move(copy), respond);
+    } catch (const std::exception& e) {
+      respond(server_.error_body(500, str_cat("internal error: ", e.what())));
+    }
   }
 
   void write(HttpResponse response) {
