@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace keel::runtime {
 
@@ -49,6 +52,11 @@ size_t EmbedScheduler::queued_jobs() const {
 void EmbedScheduler::loop() {
   std::unique_lock lock(mu_);
   while (true) {
+    if (trim_pending_ && !cv_.wait_for(lock, std::chrono::milliseconds(200),
+                                       [&] { return stopping_ || !queue_.empty(); })) {
+      release_memory(lock);  // idle for 200 ms after work
+      continue;
+    }
     cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopping, nothing left
     // Wait (bounded) for the batch to fill, unless the budget is already met.
@@ -60,7 +68,19 @@ void EmbedScheduler::loop() {
     run_batch(batch);
     batch.clear();  // drop job references outside the lock
     lock.lock();
+    trim_pending_ = true;
   }
+}
+
+// Idle after work: hand freed heap back to the OS (glibc keeps it otherwise),
+// so that RSS returns near its baseline after a burst.
+void EmbedScheduler::release_memory(std::unique_lock<std::mutex>& lock) {
+  trim_pending_ = false;
+#if defined(__GLIBC__)
+  lock.unlock();
+  malloc_trim(0);
+  lock.lock();
+#endif
 }
 
 std::vector<EmbedScheduler::Slice> EmbedScheduler::take_batch(std::unique_lock<std::mutex>&) {

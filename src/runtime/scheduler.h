@@ -83,6 +83,7 @@ class EmbedScheduler {
   void loop();
   std::vector<Slice> take_batch(std::unique_lock<std::mutex>& lock);
   void run_batch(std::vector<Slice>& batch);
+  void release_memory(std::unique_lock<std::mutex>& lock);
 
   EmbeddingModel& model_;
   const SchedulerOptions options_;
@@ -95,6 +96,7 @@ class EmbedScheduler {
   bool stopping_ = false;
   std::thread thread_;
   std::vector<float> pooled_;  // scratch: [batch sequences, dim]
+  bool trim_pending_ = false;  // work ran since the last malloc_trim
 };
 
 }  // namespace keel::runtime
