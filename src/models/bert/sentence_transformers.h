@@ -28,10 +28,10 @@ struct SentenceTransformersConfig {
   bool has_modules_json = false;
 };
 
-// `transformer_config` is read from the Transformer module's config.json by the
-// caller; max_seq_length is clamped to its max_position_embeddings.
+// Reads modules.json and the Pooling config (defaults when modules.json is absent).
 Result<SentenceTransformersConfig> load_sentence_transformers_config(const std::string& dir);
-// Fills in max_seq_length once the model config is known.
+// Fills in max_seq_length once the model config is known (clamped to its
+// max_position_embeddings).
 Status resolve_max_seq_length(SentenceTransformersConfig& st, const BertConfig& config);
 
 }  // namespace keel::bert
