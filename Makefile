@@ -26,7 +26,7 @@ build-san: deps
 	  -DKEEL_SANITIZE=ON -DKEEL_FUZZ=ON >/dev/null
 	@cmake --build $(SAN_BUILD) -j $(JOBS)
 
-# The main job: until `keel serve` exists, inspect the demo model (made on first run).
+# The main job: `keel serve` on the demo model (made on first run).
 run: build
 	@bash scripts/run.sh $(BUILD)
 

@@ -10,3 +10,6 @@ if [ -x bench/bench_tokenizer.sh ]; then
   echo "## Tokenizer (bench_tokenizer.sh)"
   bash bench/bench_tokenizer.sh "$BUILD"
 fi
+echo
+echo "## keel serve vs FastAPI + uvicorn + PyTorch (bench_serve.sh)"
+DURATION=${DURATION:-10} bash bench/bench_serve.sh "$BUILD"

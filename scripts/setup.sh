@@ -14,6 +14,9 @@ APT_PACKAGES=(
   libsimdjson-dev                        # tokenizer: tokenizer.json loading
   python3 python3-numpy python3-pytest   # /usr/bin/python3 for the reference tests
   python3-torch python3-onnx             # embeddings: PyTorch reference and its ONNX export
+  libboost1.81-dev                       # keel serve: Boost.Beast / Asio
+  python3-requests                       # keel serve tests: HTTP client
+  python3-fastapi python3-uvicorn wrk    # keel serve benchmark: the Python baseline, load test
 )
 # Node.js may come from elsewhere than Debian (it does on these machines); only
 # install Debian's when there is none.
