@@ -10,3 +10,8 @@ if [ -x bench/bench_tokenizer.sh ]; then
   echo "## Tokenizer (bench_tokenizer.sh)"
   bash bench/bench_tokenizer.sh "$BUILD"
 fi
+if [ -f bench/bench_embed.py ]; then
+  echo
+  echo "## Embeddings (bench_embed.py)"
+  ${KEEL_PYTHON:-/usr/bin/python3} bench/bench_embed.py --build "$BUILD"
+fi
