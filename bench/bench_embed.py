@@ -33,9 +33,12 @@ is the median and p90 over every call of every round.
 
 GFLOP/s counts the linear layers (2 * tokens * in * out each) and attention
 (4 * L^2 * hidden per sequence and layer) over keel's unpadded tokens, against
-the FMA peak that `bench_gemm --peak-only` measures at the start and the end
-(the larger is used). RSS is read from /proc/self/statm (keel, PyTorch) or
-process.memoryUsage() (node) before and after loading, and after the runs.
+the FMA peak that `bench_gemm --peak-only` measures at the start, before every
+cell and at the end (the largest is used: a loaded machine only lowers it).
+Before its rounds, every cell runs one untimed batch of its size on each engine
+(ONNX Runtime's arena and PyTorch's allocator grow on the first larger shape).
+RSS is read from /proc/self/statm (keel, PyTorch) or process.memoryUsage()
+(node) before and after loading, and after the runs.
 """
 
 import argparse
@@ -255,7 +258,7 @@ def percentile(xs, q):
     return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
 
 
-def bench_model(args, build, tmp, name, corpus, peak):
+def bench_model(args, build, tmp, name, corpus, peaks):
     keel = build / "bin" / "keel"
     model_dir = make_model(keel, tmp, name)
     config = json.loads((model_dir / "config.json").read_text())
@@ -286,6 +289,11 @@ def bench_model(args, build, tmp, name, corpus, peak):
                 cell = {"case": case, "batch": batch, "n": n, "tokens": sum(lengths),
                         "mean_tokens": sum(lengths) / len(lengths), "flops": flops(config, lengths),
                         "engines": {e: {"passes": [], "calls": []} for e in workers}}
+                # Untimed: one batch of the cell's size per engine (ONNX Runtime's arena and
+                # PyTorch's allocator grow on the first run of a larger shape), and a peak probe.
+                for w in workers.values():
+                    w.run(case, batch, batch)
+                peaks.append(fma_peak(build, args.threads))
                 spent = {e: 0.0 for e in workers}
                 for r in range(args.rounds):
                     for e, w in workers.items():
@@ -330,7 +338,7 @@ def report(results, peak, meta):
       f"Every engine on {meta['threads']} threads (keel --threads {meta['threads']}; ONNX Runtime "
       f"{meta['ort']} intraOpNumThreads={meta['threads']}, interOpNumThreads=1; PyTorch {meta['torch']} "
       f"set_num_threads({meta['threads']})). FMA peak on {meta['threads']} threads (bench_gemm --peak-only, best "
-      f"of the probes before, between and after the models): {peak:.1f} GFLOP/s. "
+      f"of {meta['peak_probes']} probes: at the start, before every cell and at the end): {peak:.1f} GFLOP/s. "
       f"Peers' idle threads block instead of spinning: {peer_env}.")
     p("")
     engines = meta["engines"]
@@ -457,9 +465,12 @@ def main():
     peak = fma_peak(build, args.threads)
     corpus = make_corpus()
     results = []
+    peaks = [peak]
     for name in args.models.split(","):
-        results.append(bench_model(args, build, tmp, name, corpus, peak))
-        peak = max(peak, fma_peak(build, args.threads))
+        results.append(bench_model(args, build, tmp, name, corpus, peaks))
+    peaks.append(fma_peak(build, args.threads))
+    peak = max(peaks)
+    meta["peak_probes"] = len(peaks)
     meta["seconds"] = time.time() - t0
     meta["load_after"] = " ".join(load_average())
     if args.json:
