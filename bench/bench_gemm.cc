@@ -2,6 +2,7 @@
 // machine's measured FMA peak.
 //
 //   bench_gemm [--threads 1,2] [--m 1,16,128,2048] [--compute f32,bf16,i8] [--quick] [--no-others]
+//              [--peak-only]
 //
 // Then (unless --no-others) attention and add_layer_norm on BERT shapes.
 //
@@ -116,12 +117,13 @@ int main(int argc, char** argv) {
   std::vector<size_t> threads_list{1, 2};
   std::vector<size_t> m_list{1, 16, 128, 2048};
   std::vector<Compute> computes{Compute::F32, Compute::BF16};
-  bool quick = false, others = true;
+  bool quick = false, others = true, peak_only = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads_list = parse_list(argv[++i]);
     else if (!std::strcmp(argv[i], "--m") && i + 1 < argc) m_list = parse_list(argv[++i]);
     else if (!std::strcmp(argv[i], "--quick")) quick = true;
     else if (!std::strcmp(argv[i], "--no-others")) others = false;
+    else if (!std::strcmp(argv[i], "--peak-only")) peak_only = true;  // the FMA probe only
     else if (!std::strcmp(argv[i], "--compute") && i + 1 < argc) {
       computes.clear();
       std::string s = argv[++i];
@@ -129,7 +131,7 @@ int main(int argc, char** argv) {
       if (s.find("bf16") != std::string::npos) computes.push_back(Compute::BF16);
       if (s.find("i8") != std::string::npos) computes.push_back(Compute::I8);
     } else {
-      std::fprintf(stderr, "usage: %s [--threads 1,2] [--m 1,16,128,2048] [--compute f32,bf16,i8] [--quick] [--no-others]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--threads 1,2] [--m 1,16,128,2048] [--compute f32,bf16,i8] [--quick] [--no-others] [--peak-only]\n", argv[0]);
       return 2;
     }
   }
@@ -145,6 +147,7 @@ int main(int argc, char** argv) {
     peak[ti] = std::max(p2, p5);
     std::printf("fma peak, %d thread(s): avx2 %.1f GFLOP/s, avx512 %.1f GFLOP/s\n", t, p2, p5);
   }
+  if (peak_only) return 0;
 
   struct NK {
     const char* what;

@@ -10,6 +10,11 @@ if [ -x bench/bench_tokenizer.sh ]; then
   echo "## Tokenizer (bench_tokenizer.sh)"
   bash bench/bench_tokenizer.sh "$BUILD"
 fi
+if [ -f bench/bench_embed.py ]; then
+  echo
+  echo "## Embeddings (bench_embed.py)"
+  ${KEEL_PYTHON:-/usr/bin/python3} bench/bench_embed.py --build "$BUILD"
+fi
 echo
 echo "## keel serve vs FastAPI + uvicorn + PyTorch (bench_serve.sh)"
 DURATION=${DURATION:-10} bash bench/bench_serve.sh "$BUILD"
