@@ -127,6 +127,20 @@ void shorten(float* row, size_t dims) {
 std::string path_of(const std::string& target) { return target.substr(0, target.find('?')); }
 
 // Parses a JSON object body; nullopt + error if it is not one.
+// find_model's failure (503 loading, 400 ambiguous, 404 unknown) in OpenAI's shape.
+HttpResponse model_error(int status, const std::string& message) {
+  return make_error({status, message, "model", status == 404 ? "model_not_found" : ""});
+}
+
+// The response for a job the scheduler refused (429 queue full, 503 stopping);
+// nullopt when it took the job.
+std::optional<HttpResponse> refusal(runtime::SubmitResult result) {
+  if (result == runtime::SubmitResult::kQueueFull)
+    return make_error({429, "the embedding queue is full; retry later", "", "queue_full"});
+  if (result == runtime::SubmitResult::kStopped) return make_error({503, "the server is shutting down", "", ""});
+  return std::nullopt;
+}
+
 std::optional<json> parse_object(const std::string& body, ApiError& error) {
   json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
@@ -401,10 +415,10 @@ void Api::embeddings(HttpRequest&& request, Respond respond) {
                                  "encoding_format", ""}));
     base64 = *it == "base64";
   }
-  std::string model_error;
+  std::string model_error_text;
   int status = 0;
-  auto served = find_model(*name, model_error, status);
-  if (!served) return respond(make_error({status, model_error, "model", status == 404 ? "model_not_found" : ""}));
+  auto served = find_model(*name, model_error_text, status);
+  if (!served) return respond(model_error(status, model_error_text));
   const size_t dim = served->model->dim();
   size_t dims = dim;
   if (auto it = body->find("dimensions"); it != body->end() && !it->is_null()) {
@@ -453,10 +467,7 @@ void Api::embeddings(HttpRequest&& request, Respond respond) {
         r.tokens = tokens;
         respond(std::move(r));
       });
-  if (result == runtime::SubmitResult::kQueueFull)
-    return respond(make_error({429, "the embedding queue is full; retry later", "", "queue_full"}));
-  if (result == runtime::SubmitResult::kStopped)
-    return respond(make_error({503, "the server is shutting down", "", ""}));
+  if (auto refused = refusal(result)) respond(std::move(*refused));
 }
 
 void Api::tei_embed(HttpRequest&& request, Respond respond) {
@@ -472,10 +483,10 @@ void Api::tei_embed(HttpRequest&& request, Respond respond) {
   if (!normalize) return fail();
   auto truncate = optional_bool(*body, "truncate", false, error);
   if (!truncate) return fail();
-  std::string model_error;
+  std::string model_error_text;
   int status = 0;
-  auto served = find_model(*name, model_error, status);
-  if (!served) return respond(make_error({status, model_error, "model", status == 404 ? "model_not_found" : ""}));
+  auto served = find_model(*name, model_error_text, status);
+  if (!served) return respond(model_error(status, model_error_text));
   size_t tokens = 0;
   auto seqs = to_sequences(*served->model, *inputs, *truncate, "inputs", tokens, error);
   if (!seqs) return fail();
@@ -502,10 +513,7 @@ void Api::tei_embed(HttpRequest&& request, Respond respond) {
         r.tokens = tokens;
         respond(std::move(r));
       });
-  if (result == runtime::SubmitResult::kQueueFull)
-    return respond(make_error({429, "the embedding queue is full; retry later", "", "queue_full"}));
-  if (result == runtime::SubmitResult::kStopped)
-    return respond(make_error({503, "the server is shutting down", "", ""}));
+  if (auto refused = refusal(result)) respond(std::move(*refused));
 }
 
 void Api::tokenize(HttpRequest&& request, Respond respond) {
@@ -519,10 +527,10 @@ void Api::tokenize(HttpRequest&& request, Respond respond) {
   if (!inputs) return fail();
   auto special = optional_bool(*body, "add_special_tokens", true, error);
   if (!special) return fail();
-  std::string model_error;
+  std::string model_error_text;
   int status = 0;
-  auto served = find_model(*name, model_error, status);
-  if (!served) return respond(make_error({status, model_error, "model", status == 404 ? "model_not_found" : ""}));
+  auto served = find_model(*name, model_error_text, status);
+  if (!served) return respond(model_error(status, model_error_text));
   json out = json::array();
   size_t tokens = 0;
   for (size_t i = 0; i < inputs->texts.size(); ++i) {
@@ -577,10 +585,10 @@ void Api::detokenize(HttpRequest&& request, Respond respond) {
   } else if (!read_seq(*it, "ids", seqs.emplace_back())) {
     return fail();
   }
-  std::string model_error;
+  std::string model_error_text;
   int status = 0;
-  auto served = find_model(*name, model_error, status);
-  if (!served) return respond(make_error({status, model_error, "model", status == 404 ? "model_not_found" : ""}));
+  auto served = find_model(*name, model_error_text, status);
+  if (!served) return respond(model_error(status, model_error_text));
   json out = json::array();
   for (size_t i = 0; i < seqs.size(); ++i) {
     for (size_t k = 0; k < seqs[i].size(); ++k)
