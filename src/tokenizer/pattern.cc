@@ -21,30 +21,11 @@
 #include <mutex>
 
 #include "tokenizer/pre_tokenizers/unicode_tables.h"
+#include "tokenizer/unicode_util.h"
 
 namespace keel::tok {
 
 namespace {
-
-size_t utf8_len(unsigned char c) {
-  if (c < 0x80) return 1;
-  if ((c & 0xe0) == 0xc0) return 2;
-  if ((c & 0xf0) == 0xe0) return 3;
-  if ((c & 0xf8) == 0xf0) return 4;
-  return 1;
-}
-
-// Decodes the code point at s[i] (input is valid UTF-8); advances i.
-char32_t next_cp(std::string_view s, size_t& i) {
-  auto c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) { ++i; return c; }
-  size_t n = utf8_len(c);
-  if (i + n > s.size()) { ++i; return 0xfffd; }
-  char32_t cp = c & (0x7f >> n);
-  for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
-  i += n;
-  return cp;
-}
 
 // One match_data and one JIT stack per thread, shared by every Regex: a match
 // needs only one ovector pair, and the JIT stack is reused between calls.
@@ -266,7 +247,7 @@ Status Regex::find_all(std::string_view text, std::vector<std::pair<size_t, size
     }
     if (s == e && have_last && last_match_end == e) {
       // An empty match right where the previous match ended: skip one char.
-      last_end += last_end < len ? utf8_len(static_cast<unsigned char>(text[last_end])) : 1;
+      last_end += last_end < len ? utf8_char_len(static_cast<unsigned char>(text[last_end])) : 1;
       continue;
     }
     out.emplace_back(s, e);
@@ -335,7 +316,7 @@ Status Pattern::find_matches(std::string_view text,
       size_t i = 0;
       while (i < text.size()) {
         size_t b = i;
-        char32_t c = next_cp(text, i);
+        char32_t c = decode_utf8(text, i);
         if (predicate_(c)) {
           if (last_offset < b) out.push_back({{last_offset, b}, false});
           out.push_back({{b, i}, true});

@@ -6,20 +6,11 @@
 #include <queue>
 
 #include "core/utf8.h"
+#include "tokenizer/unicode_util.h"
 
 namespace keel::tok {
 
 namespace {
-
-// Bytes in the UTF-8 sequence led by `c` (1 for a stray continuation byte, as
-// llama.cpp's unicode_len_utf8; the pipeline hands over valid UTF-8 anyway).
-size_t utf8_seq_len(unsigned char c) {
-  if (c < 0x80) return 1;
-  if ((c & 0xE0) == 0xC0) return 2;
-  if ((c & 0xF0) == 0xE0) return 3;
-  if ((c & 0xF8) == 0xF0) return 4;
-  return 1;
-}
 
 // One symbol of the sequence being merged: a byte range, linked to its
 // neighbours (-1 = none). A symbol merged into its left neighbour has len 0.
@@ -95,7 +86,7 @@ Status SentencePieceBpeModel::tokenize(std::string_view sequence, std::vector<To
   std::vector<Symbol> symbols;
   symbols.reserve(sequence.size());
   for (size_t off = 0; off < sequence.size();) {
-    const size_t len = std::min(utf8_seq_len(static_cast<unsigned char>(sequence[off])), sequence.size() - off);
+    const size_t len = std::min(utf8_char_len(static_cast<unsigned char>(sequence[off])), sequence.size() - off);
     const int index = static_cast<int>(symbols.size());
     off += len;
     symbols.push_back(Symbol{index - 1, off == sequence.size() ? -1 : index + 1,
