@@ -28,7 +28,7 @@ Encoding slice(const Encoding& e, size_t start, size_t stop) {
 
 template <typename T>
 void append_vec(std::vector<T>& dst, std::vector<T>&& src) {
-  if (dst.empty()) {
+  if (dst.empty() && dst.capacity() < src.size()) {  // else keep dst's reserved room
     dst = std::move(src);
     return;
   }
@@ -42,6 +42,17 @@ void pad_vec(std::vector<T>& v, size_t n, const T& value, PaddingDirection dir) 
 }
 
 }  // namespace
+
+void Encoding::reserve(size_t n) {
+  ids.reserve(n);
+  type_ids.reserve(n);
+  tokens.reserve(n);
+  offsets.reserve(n);
+  special_tokens_mask.reserve(n);
+  attention_mask.reserve(n);
+  word_ids.reserve(n);
+  sequence_ids.reserve(n);
+}
 
 void Encoding::append(Encoding other) {
   // HF merge_with: overflowing parts combine as (each of ours + the pair),

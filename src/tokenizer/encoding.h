@@ -30,6 +30,8 @@ struct Encoding {
   std::vector<Encoding> overflowing;
 
   size_t size() const { return ids.size(); }
+  // Capacity for n tokens in every per-token array.
+  void reserve(size_t n);
   // Appends `other` (HF merge_with, growing_offsets false).
   void append(Encoding other);
   // HF Encoding::truncate: keeps max_len tokens; the rest go to `overflowing`

@@ -186,10 +186,9 @@ Result<Encoding> Tokenizer::encode_single(std::string_view text, uint32_t type_i
 
   const CharOffsets chars(text);
   Encoding enc;
-  enc.ids.reserve(count);
-  enc.tokens.reserve(count);
-  enc.offsets.reserve(count);
-  enc.word_ids.reserve(count);
+  // Room for the special tokens the post-processor adds to a single input, so
+  // that merging them in does not reallocate every array.
+  enc.reserve(count + (post_processor_ ? post_processor_->added_tokens(false) : 0));
   for (size_t idx = first; idx < last; ++idx) {
     const NormalizedString& ns = splits[idx].normalized;
     const size_t shift = ns.original_shift();

@@ -26,7 +26,8 @@ Status TemplateProcessing::process_encodings(std::vector<Encoding>& encodings, b
   const std::vector<TemplatePiece>& tpl = encodings.size() == 2 ? pair_ : single_;
   std::vector<Encoding> out;
   out.reserve(tpl.size());
-  for (const TemplatePiece& p : tpl) {
+  for (size_t k = 0; k < tpl.size(); ++k) {
+    const TemplatePiece& p = tpl[k];
     if (p.is_sequence) {
       if (p.sequence >= encodings.size())
         return Error("TemplateProcessing: the single-sequence template uses $B");
@@ -35,7 +36,13 @@ Status TemplateProcessing::process_encodings(std::vector<Encoding>& encodings, b
       Encoding& enc = encodings[p.sequence];
       enc.type_ids.assign(enc.size(), p.type_id);
       enc.set_sequence_id(p.sequence);
-      out.push_back(enc);
+      // The last piece naming this sequence takes it; an earlier one (a
+      // template may repeat $A) copies it.
+      bool used_later = false;
+      for (size_t q = k + 1; q < tpl.size(); ++q)
+        used_later |= tpl[q].is_sequence && tpl[q].sequence == p.sequence;
+      if (used_later) out.push_back(enc);
+      else out.push_back(std::move(enc));
     } else if (add_special_tokens) {
       auto it = special_tokens_.find(p.special);
       if (it == special_tokens_.end())
