@@ -89,6 +89,16 @@ void append_float(std::string& out, float v) {
   out.append(buf, end);
 }
 
+// `[v0,v1,...]`: a row of floats as a JSON array.
+void append_float_array(std::string& out, const float* v, size_t n) {
+  out += '[';
+  for (size_t j = 0; j < n; ++j) {
+    if (j) out += ',';
+    append_float(out, v[j]);
+  }
+  out += ']';
+}
+
 void append_base64(std::string& out, const float* v, size_t n) {
   static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   const auto* p = reinterpret_cast<const unsigned char*>(v);  // little-endian float32, as OpenAI sends
@@ -451,12 +461,7 @@ void Api::embeddings(HttpRequest&& request, Respond respond) {
             append_base64(out, row, dims);
             out += '"';
           } else {
-            out += '[';
-            for (size_t j = 0; j < dims; ++j) {
-              if (j) out += ',';
-              append_float(out, row[j]);
-            }
-            out += ']';
+            append_float_array(out, row, dims);
           }
           out += '}';
         }
@@ -500,12 +505,8 @@ void Api::tei_embed(HttpRequest&& request, Respond respond) {
         for (size_t i = 0; i < n; ++i) {
           float* row = rows->data() + i * dim;
           if (normalize) runtime::EmbeddingModel::normalize(row, dim);
-          out += i ? ",[" : "[";
-          for (size_t j = 0; j < dim; ++j) {
-            if (j) out += ',';
-            append_float(out, row[j]);
-          }
-          out += ']';
+          if (i) out += ',';
+          append_float_array(out, row, dim);
         }
         out += ']';
         HttpResponse r;
