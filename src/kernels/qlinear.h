@@ -1,0 +1,65 @@
+// Linear layers over weights kept in their GGUF / safetensors storage type:
+// y = x . W^T, for decoder inference (matrix-vector in decode, matrix-matrix in
+// prefill).
+//
+// W is [n, k]: n output rows of k elements each, stored row after row in one of
+// f32, f16, bf16, q8_0, q4_0, q4_K, q6_K — byte for byte as a GGUF tensor of
+// shape (ne0 = k, ne1 = n), or a safetensors [n, k] tensor. A QuantMatrix either
+// views those bytes in place (an mmapped file: no copy, no load time) or owns a
+// copy repacked for the fastest kernel this CPU runs.
+//
+// qlinear_scalar is the scalar twin every fast path is tested against: it
+// dequantizes each row of W with dequantize_row and sums in f32 (or mirrors
+// exactly whatever activation quantization the fast path uses).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/buffer.h"
+#include "core/dtype.h"
+#include "core/status.h"
+#include "core/thread_pool.h"
+
+namespace keel::kernels {
+
+class QuantMatrix {
+ public:
+  QuantMatrix() = default;
+  QuantMatrix(QuantMatrix&&) noexcept = default;
+  QuantMatrix& operator=(QuantMatrix&&) noexcept = default;
+
+  // A view of `data` (which must outlive the matrix): dtype_row_bytes(type, k)
+  // bytes per row, n rows. Fails on an unsupported type, n or k of 0, or k not
+  // a whole number of blocks.
+  static Result<QuantMatrix> view(DType type, const void* data, size_t n, size_t k);
+
+  // Like view, but the matrix may copy and repack the weights into the layout
+  // the fastest kernel wants (the result then owns its memory).
+  static Result<QuantMatrix> prepare(DType type, const void* data, size_t n, size_t k);
+
+  DType type() const { return type_; }
+  size_t n() const { return n_; }
+  size_t k() const { return k_; }
+  size_t row_bytes() const { return row_bytes_; }
+  const uint8_t* data() const { return data_; }  // the rows in storage layout
+  size_t bytes() const { return n_ * row_bytes_; }
+
+ private:
+  DType type_ = DType::F32;
+  size_t n_ = 0, k_ = 0, row_bytes_ = 0;
+  const uint8_t* data_ = nullptr;
+  AlignedBuffer owned_;  // empty for a view
+};
+
+// y[m, n] = x[m, k] . W^T. x rows are ldx floats apart (ldx >= k), y rows ldy
+// apart (ldy >= n); y must not overlap x. Parallel over n (and m) on `pool`
+// (null: the calling thread).
+void qlinear(const float* x, size_t m, size_t ldx, const QuantMatrix& w, float* y, size_t ldy,
+             ThreadPool* pool = nullptr);
+
+// The scalar twin of qlinear.
+void qlinear_scalar(const float* x, size_t m, size_t ldx, const QuantMatrix& w, float* y,
+                    size_t ldy);
+
+}  // namespace keel::kernels
