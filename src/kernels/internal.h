@@ -57,7 +57,7 @@ struct GemmArgs {
 // width. scratch: at least gemm_scratch_bytes(m1 - m0, k) bytes, 64-aligned.
 using GemmTileFn = void (*)(const GemmArgs& a, size_t m0, size_t m1, size_t n0, size_t n1,
                             void* scratch);
-inline size_t gemm_scratch_bytes(size_t rows, size_t k) { return rows * (2 * k + 16) + 64; }
+inline size_t gemm_scratch_bytes(size_t rows, size_t k) { return rows * (2 * k + 32) + 256; }
 void gemm_f32_avx512_tile(const GemmArgs& a, size_t m0, size_t m1, size_t n0, size_t n1, void*);
 void gemm_bf16_avx512_tile(const GemmArgs& a, size_t m0, size_t m1, size_t n0, size_t n1, void*);
 // I8: w is the I8Panel32 layout; per tile, x rows are quantized into scratch.

@@ -29,6 +29,27 @@ float quantize_row_i8(const float* v, size_t n, int8_t* q) {
   return scale;
 }
 
+// Asymmetric uint8 for activations: q = clamp(round(v / scale) + zero, 0, 255),
+// scale = (hi - lo) / 255 over [lo, hi] = [min(v, 0), max(v, 0)], zero =
+// round(-lo / scale): v = scale * (q - zero). One-sided rows (GELU outputs) get
+// twice the resolution a symmetric scale would give them. The AVX-512 kernel
+// quantizes with the same operations, so both round identically.
+float quantize_row_u8(const float* v, size_t n, uint8_t* q, int32_t* zero) {
+  float lo = 0.0f, hi = 0.0f;
+  for (size_t i = 0; i < n; ++i) {
+    lo = std::min(lo, v[i]);
+    hi = std::max(hi, v[i]);
+  }
+  const float scale = (hi - lo) / 255.0f;
+  const float inv = scale > 0.0f ? 1.0f / scale : 0.0f;
+  const float z = std::clamp(std::nearbyint(-lo * inv), 0.0f, 255.0f);
+  *zero = static_cast<int32_t>(z);
+  for (size_t i = 0; i < n; ++i) {
+    q[i] = static_cast<uint8_t>(std::clamp(std::nearbyint(v[i] * inv) + z, 0.0f, 255.0f));
+  }
+  return scale;
+}
+
 float apply_epilogue(float v, Epilogue ep) { return ep == Epilogue::Gelu ? gelu_scalar(v) : v; }
 
 // Rows [m0, m1) of the scalar kernel for RawF32 weights (already bf16-rounded
@@ -56,13 +77,14 @@ void linear_raw_f32_rows(const float* x, size_t m0, size_t m1, size_t ldx, const
 void linear_raw_i8_rows(const float* x, size_t m0, size_t m1, size_t ldx, const int8_t* wq,
                         const float* wscale, size_t n, size_t k, const float* bias, Epilogue ep,
                         float* y, size_t ldy) {
-  std::vector<int8_t> xq(k);
+  std::vector<uint8_t> xq(k);
   for (size_t i = m0; i < m1; ++i) {
-    const float xs = quantize_row_i8(x + i * ldx, k, xq.data());
+    int32_t zero = 0;
+    const float xs = quantize_row_u8(x + i * ldx, k, xq.data(), &zero);
     for (size_t j = 0; j < n; ++j) {
       const int8_t* wj = wq + j * k;
       int32_t acc = 0;
-      for (size_t p = 0; p < k; ++p) acc += int32_t{xq[p]} * int32_t{wj[p]};
+      for (size_t p = 0; p < k; ++p) acc += (int32_t{xq[p]} - zero) * int32_t{wj[p]};
       float v = static_cast<float>(acc) * xs * wscale[j];
       if (bias) v += bias[j];
       y[i * ldy + j] = apply_epilogue(v, ep);

@@ -26,8 +26,9 @@ namespace keel::kernels {
 //   BF16: x and W rounded to bf16 (round to nearest even), products summed in
 //         f32 (vdpbf16ps). Without AVX512_BF16, W is rounded to bf16 but the
 //         f32 kernel runs it (x stays f32): the same weights, f32 speed.
-//   I8:   x quantized per row (symmetric, scale = max|x_row| / 127), W per
-//         output channel (scale = max|W_row| / 127), int32 dot products.
+//   I8:   x quantized per row to uint8 with a zero point (asymmetric: the
+//         row's [min, 0] .. [0, max] range in 255 steps), W per output channel
+//         to int8 (symmetric, scale = max|W_row| / 127), int32 dot products.
 enum class Compute { F32, BF16, I8 };
 const char* compute_name(Compute c);
 

@@ -124,42 +124,42 @@ using F32Kernel = void (*)(const float*, size_t, const float*, size_t, float*, s
 using Bf16Kernel = void (*)(const uint16_t*, size_t, const uint16_t*, size_t, float*, size_t, Edge,
                             bool, bool, const float*, Epilogue);
 
-// The int8 twin: a holds u8 = q + 128 quads, b s8 quads; kq = number of quads.
-// y = ((acc - 128 colsum) * xscale * wscale) + bias: whole k, no k blocks.
+// acc += u8(a) . s8(b) in groups of 4 (vpdpbusd). In asm: with the intrinsic,
+// GCC 12 copies every accumulator through another register and the stack on
+// each step (the kernel ran at half its speed); the "+v" constraint keeps each
+// accumulator in place.
+inline __m512i dpbusd(__m512i acc, __m512i a, __m512i b) {
+  __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
+  return acc;
+}
+
+// The int8 twin. a: the M rows' u8 activation quads interleaved, a[p * M + i]
+// = quad p of row i, so each step broadcasts straight from one pointer; b: s8
+// weight quads; kq = number of quads. With zero points z_i:
+// y = (acc - z_i colsum) * xscale_i * wscale + bias, over the whole k.
 template <int M>
-void kernel_i8(const uint8_t* a, size_t lda, const int8_t* b, size_t kq, float* c, size_t ldc,
-               Edge e, const float* xscale, const int32_t* colsum, const float* wscale,
-               const float* bias, Epilogue ep) {
-  // GCC 12 keeps the f32/bf16 accumulators in registers, but copies and
-  // spills some of these on every step for M > 2: the int8 kernel runs at
-  // about 2x the f32 one instead of 4x (docs/benchmarks.md, Kernels).
-  __m512 acc[M][2];  // int32 lanes, float-typed
-  for (int i = 0; i < M; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
-  const int32_t* a32[M];
-  for (int i = 0; i < M; ++i) a32[i] = reinterpret_cast<const int32_t*>(a + i * lda);
+void kernel_i8(const int32_t* a, const int8_t* b, size_t kq, float* c, size_t ldc, Edge e,
+               const float* xscale, const int32_t* xzero, const int32_t* colsum,
+               const float* wscale, const float* bias, Epilogue ep) {
+  __m512i acc0[M], acc1[M];
+  for (int i = 0; i < M; ++i) acc0[i] = acc1[i] = _mm512_setzero_si512();
   for (size_t p = 0; p < kq; ++p) {
     const __m512i b0 = _mm512_load_si512(b + p * 4 * kNr);
     const __m512i b1 = _mm512_load_si512(b + p * 4 * kNr + 64);
+    const int32_t* ap = a + p * M;
     for (int i = 0; i < M; ++i) {
-      const __m512i av = _mm512_set1_epi32(a32[i][p]);
-      acc[i][0] = _mm512_castsi512_ps(_mm512_dpbusd_epi32(_mm512_castps_si512(acc[i][0]), av, b0));
-      acc[i][1] = _mm512_castsi512_ps(_mm512_dpbusd_epi32(_mm512_castps_si512(acc[i][1]), av, b1));
+      const __m512i av = _mm512_set1_epi32(ap[i]);
+      acc0[i] = dpbusd(acc0[i], av, b0);
+      acc1[i] = dpbusd(acc1[i], av, b1);
     }
   }
-  // Park the sums first: indexing acc from the (large) epilogue loop below
-  // would keep the whole array in memory instead of registers.
-  alignas(64) int32_t sums[M][2][16];
-  for (int i = 0; i < M; ++i) {
-    _mm512_store_si512(sums[i][0], _mm512_castps_si512(acc[i][0]));
-    _mm512_store_si512(sums[i][1], _mm512_castps_si512(acc[i][1]));
-  }
-  const __m512i off0 = _mm512_slli_epi32(_mm512_loadu_si512(colsum), 7);
-  const __m512i off1 = _mm512_slli_epi32(_mm512_loadu_si512(colsum + 16), 7);
+  const __m512i cs0 = _mm512_loadu_si512(colsum), cs1 = _mm512_loadu_si512(colsum + 16);
   const __m512 ws0 = _mm512_loadu_ps(wscale), ws1 = _mm512_loadu_ps(wscale + 16);
   for (int i = 0; i < M; ++i) {
     const __m512 xs = _mm512_set1_ps(xscale[i]);
-    const __m512i s0 = _mm512_sub_epi32(_mm512_load_si512(sums[i][0]), off0);
-    const __m512i s1 = _mm512_sub_epi32(_mm512_load_si512(sums[i][1]), off1);
+    const __m512i z = _mm512_set1_epi32(xzero[i]);
+    const __m512i s0 = _mm512_sub_epi32(acc0[i], _mm512_mullo_epi32(z, cs0));
+    const __m512i s1 = _mm512_sub_epi32(acc1[i], _mm512_mullo_epi32(z, cs1));
     __m512 c0 = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(s0), xs), ws0);
     __m512 c1 = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(s1), xs), ws1);
     finish(c0, c1, bias, e, ep);
@@ -168,8 +168,9 @@ void kernel_i8(const uint8_t* a, size_t lda, const int8_t* b, size_t kq, float* 
   }
 }
 
-using I8Kernel = void (*)(const uint8_t*, size_t, const int8_t*, size_t, float*, size_t, Edge,
-                          const float*, const int32_t*, const float*, const float*, Epilogue);
+using I8Kernel = void (*)(const int32_t*, const int8_t*, size_t, float*, size_t, Edge,
+                          const float*, const int32_t*, const int32_t*, const float*, const float*,
+                          Epilogue);
 template <size_t... I>
 constexpr auto i8_table(std::index_sequence<I...>) {
   return std::array<I8Kernel, sizeof...(I)>{&kernel_i8<static_cast<int>(I) + 1>...};
@@ -254,38 +255,65 @@ void gemm_bf16_avx512_tile(const GemmArgs& g, size_t m0, size_t m1, size_t n0, s
 
 void gemm_i8_avx512_tile(const GemmArgs& g, size_t m0, size_t m1, size_t n0, size_t n1,
                          void* scratch) {
-  const size_t k = g.k, kp = (k + 3) / 4 * 4, np = (g.n + kNr - 1) / kNr * kNr;
+  const size_t k = g.k, kp = (k + 3) / 4 * 4, kq = kp / 4, np = (g.n + kNr - 1) / kNr * kNr;
+  const size_t rows = m1 - m0;
   const int8_t* wp = static_cast<const int8_t*>(g.w);
   const int32_t* colsum = reinterpret_cast<const int32_t*>(wp + np * kp);
   const float* wscale = reinterpret_cast<const float*>(colsum + np);
-  // Quantize this tile's rows: q = round(x / s), s = max|x| / 127, stored as q + 128.
-  float* xscale = static_cast<float*>(scratch);
-  uint8_t* xa = static_cast<uint8_t*>(scratch) + ((m1 - m0) * sizeof(float) + 63) / 64 * 64;
+  // Scratch: per-row scales and zero points, one quantized row, then the tile's
+  // rows quantized and interleaved by micro-row block (see kernel_i8).
+  uint8_t* s8 = static_cast<uint8_t*>(scratch);
+  float* xscale = reinterpret_cast<float*>(s8);
+  int32_t* xzero = reinterpret_cast<int32_t*>(s8 + (rows * 4 + 63) / 64 * 64);
+  uint8_t* row = s8 + 2 * ((rows * 4 + 63) / 64 * 64);
+  int32_t* xa = reinterpret_cast<int32_t*>(row + (kp + 63) / 64 * 64);
   for (size_t i = m0; i < m1; ++i) {
+    // Asymmetric u8, exactly as quantize_row_u8 in linear.cc.
     const float* xi = g.x + i * g.ldx;
-    uint8_t* xo = xa + (i - m0) * kp;
-    __m512 amax = _mm512_setzero_ps();
-    for (size_t p = 0; p < k; p += 16) amax = _mm512_max_ps(amax, _mm512_abs_ps(V::load_n(xi + p, k - p)));
-    const float mx = _mm512_reduce_max_ps(amax);
-    const float s = mx / 127.0f;
+    __m512 vlo = _mm512_setzero_ps(), vhi = _mm512_setzero_ps();
+    for (size_t p = 0; p < k; p += 16) {
+      const __m512 v = V::load_n(xi + p, k - p);  // zeros past k: the range includes 0 anyway
+      vlo = _mm512_min_ps(vlo, v);
+      vhi = _mm512_max_ps(vhi, v);
+    }
+    // (Lane by lane: GCC 12 warns inside _mm512_reduce_min_ps.)
+    alignas(64) float tlo[16], thi[16];
+    _mm512_store_ps(tlo, vlo);
+    _mm512_store_ps(thi, vhi);
+    float lo = 0.0f, hi = 0.0f;
+    for (int l = 0; l < 16; ++l) {
+      lo = tlo[l] < lo ? tlo[l] : lo;
+      hi = thi[l] > hi ? thi[l] : hi;
+    }
+    const float s = (hi - lo) / 255.0f;
+    const float inv_s = s > 0.0f ? 1.0f / s : 0.0f;
+    float z = __builtin_nearbyintf(-lo * inv_s);
+    z = z < 0.0f ? 0.0f : z > 255.0f ? 255.0f : z;
     xscale[i - m0] = s;
-    const __m512 inv = _mm512_set1_ps(s > 0.0f ? 1.0f / s : 0.0f);
-    const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127), bias = _mm512_set1_epi32(128);
+    xzero[i - m0] = static_cast<int32_t>(z);
+    const __m512 inv = _mm512_set1_ps(inv_s);
+    const __m512i zero = _mm512_set1_epi32(static_cast<int32_t>(z));
+    const __m512i qlo = _mm512_setzero_si512(), qhi = _mm512_set1_epi32(255);
     for (size_t p = 0; p < kp; p += 16) {
       const size_t r = kp - p < 16 ? kp - p : 16;
       __m512i q = _mm512_cvt_roundps_epi32(_mm512_mul_ps(V::load_n(xi + p, p < k ? k - p : 0), inv),
                                            _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-      q = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(q, lo), hi), bias);
-      _mm_mask_storeu_epi8(xo + p, V::mask(r), _mm512_cvtepi32_epi8(q));
+      q = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(q, zero), qlo), qhi);
+      _mm_mask_storeu_epi8(row + p, V::mask(r), _mm512_cvtepi32_epi8(q));
     }
+    // Interleave: block b = (i - m0) / kMr holds [kq][mr] quads.
+    const size_t bi = (i - m0) / kMr * kMr, mr = rows - bi < kMr ? rows - bi : kMr;
+    int32_t* dst = xa + bi * kq + (i - m0 - bi);
+    const int32_t* src = reinterpret_cast<const int32_t*>(row);
+    for (size_t p = 0; p < kq; ++p) dst[p * mr] = src[p];
   }
   for (size_t i = m0; i < m1; i += kMr) {
     const size_t mr = m1 - i < kMr ? m1 - i : kMr;
     const I8Kernel kern = kI8Kernels[mr - 1];
     for (size_t j = n0; j < n1; j += kNr) {
       const size_t cols = n1 - j < kNr ? n1 - j : kNr;
-      kern(xa + (i - m0) * kp, kp, wp + j * kp, kp / 4, g.y + i * g.ldy + j, g.ldy,
-           edge_masks(cols), xscale + (i - m0), colsum + j, wscale + j,
+      kern(xa + (i - m0) * kq, wp + j * kp, kq, g.y + i * g.ldy + j, g.ldy, edge_masks(cols),
+           xscale + (i - m0), xzero + (i - m0), colsum + j, wscale + j,
            g.bias ? g.bias + j : nullptr, g.ep);
     }
   }

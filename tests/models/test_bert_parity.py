@@ -258,10 +258,7 @@ def test_bert_base_parity(tmp):
     model_dir = make_model(tmp / "bert_base", seed=12, hidden_size=768, num_hidden_layers=12,
                            num_attention_heads=12, intermediate_size=3072)
     texts = corpus(200, seed=2, max_words=64)  # plus the 510..700-word edge cases
-    # KNOWN SHORTFALL: issue 4 asks int8 cosine >= 0.999; per-row symmetric int8
-    # over 12 layers reaches min 0.99871 here (mean far higher), so bert-base
-    # int8 is held to 0.998 until the quantization improves. MiniLM-L6 meets 0.999.
-    run_parity(tmp, "bert_base", model_dir, texts, ["bf16", "int8"], int8_min_cos=0.998)
+    run_parity(tmp, "bert_base", model_dir, texts, ["bf16", "int8"])
 
 
 # --- pooling, stored dtypes, truncation, trace, errors: a small 2-layer model --

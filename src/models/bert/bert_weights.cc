@@ -118,8 +118,15 @@ Result<BertWeights> load_bert_weights(const SafetensorsCheckpoint& checkpoint,
   for (int64_t i = 0; i < config.num_hidden_layers; ++i) {
     const std::string p = str_cat("encoder.layer.", i, ".");
     BertLayerWeights layer;
+    // int8: the query/key/value projection stays bf16. Errors in q and k are
+    // multiplied together in the scores and sharpened by the softmax; it is the
+    // one projection int8 hurts. On the 12-layer bert-base model of
+    // test_bert_parity.py (200 inputs), min cosine to f32 is 0.99940 with it in
+    // bf16 and the rest int8; 0.99878 with all four linears int8.
+    const kernels::Compute qkv_compute =
+        compute == kernels::Compute::I8 ? kernels::Compute::BF16 : compute;
     auto qkv = load_linear(r, {p + "attention.self.query", p + "attention.self.key", p + "attention.self.value"},
-                           h, compute, &w.packed_bytes);
+                           h, qkv_compute, &w.packed_bytes);
     if (!qkv.ok()) return qkv.status();
     layer.qkv = std::move(qkv).value();
     auto attn_out = load_linear(r, {p + "attention.output.dense"}, h, compute, &w.packed_bytes);
@@ -131,12 +138,7 @@ Result<BertWeights> load_bert_weights(const SafetensorsCheckpoint& checkpoint,
     auto ffn_in = load_linear(r, {p + "intermediate.dense"}, h, compute, &w.packed_bytes);
     if (!ffn_in.ok()) return ffn_in.status();
     layer.ffn_in = std::move(ffn_in).value();
-    // int8: the FFN down-projection stays bf16. Its input is GELU output (one-
-    // sided, heavy-tailed), which per-row symmetric int8 quantizes badly: on a
-    // 12-layer bert-base model, min cosine to f32 over test_bert_parity.py's 200
-    // inputs is 0.99852 with it in int8, 0.99871 with it in bf16.
-    const kernels::Compute down = compute == kernels::Compute::I8 ? kernels::Compute::BF16 : compute;
-    auto ffn_out = load_linear(r, {p + "output.dense"}, inter, down, &w.packed_bytes);
+    auto ffn_out = load_linear(r, {p + "output.dense"}, inter, compute, &w.packed_bytes);
     if (!ffn_out.ok()) return ffn_out.status();
     layer.ffn_out = std::move(ffn_out).value();
     auto ffn_norm = load_layer_norm(r, p + "output.LayerNorm");

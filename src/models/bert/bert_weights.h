@@ -3,7 +3,7 @@
 // and the linear layers packed for the GEMM kernel in the chosen Compute type.
 // Q, K and V are fused into one matrix of n = 3 * hidden (rows Q, then K, then
 // V), so one GEMM per layer computes all three. With Compute::I8, every linear
-// layer is int8 except the FFN down-projection (output.dense), which is bf16.
+// layer is int8 except that fused QKV projection, which is bf16 (see the .cc).
 //
 // Loading checks the checkpoint against the BERT weight table (models/weight_table.h)
 // and reports every missing tensor and wrong shape at once; the mapped file is
