@@ -1,8 +1,11 @@
 #include "runtime/sampling.h"
 
+#include "kernels/exp_sum.h"
+
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <functional>
 #include <queue>
 #include <utility>
 
@@ -20,8 +23,33 @@ uint64_t splitmix64(uint64_t& s) {
 double uniform01(uint64_t& s) { return double(splitmix64(s) >> 11) * 0x1.0p-53; }
 
 // "a before b" in the candidate order: larger value first, then lower id.
-bool before(const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
-  return a.first > b.first || (a.first == b.first && a.second < b.second);
+// A functor, so the std algorithms inline it.
+struct Before {
+  bool operator()(const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) const {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  }
+};
+constexpr Before before{};
+
+// The k-th largest value of x (1 <= k <= n). Small k: one pass with a
+// min-heap of k values (few heap updates for logits in no particular order);
+// large k: nth_element on a copy.
+float kth_largest(const float* x, size_t n, size_t k, std::vector<float>& tmp) {
+  if (k <= 1024) {
+    tmp.assign(x, x + k);
+    std::make_heap(tmp.begin(), tmp.end(), std::greater<float>());
+    for (size_t i = k; i < n; ++i) {
+      if (x[i] > tmp.front()) {
+        std::pop_heap(tmp.begin(), tmp.end(), std::greater<float>());
+        tmp.back() = x[i];
+        std::push_heap(tmp.begin(), tmp.end(), std::greater<float>());
+      }
+    }
+    return tmp.front();
+  }
+  tmp.assign(x, x + n);
+  std::nth_element(tmp.begin(), tmp.begin() + long(k - 1), tmp.end(), std::greater<float>());
+  return tmp[k - 1];
 }
 
 // NaN -> -inf, +inf -> FLT_MAX, so max/exp arithmetic stays defined.
@@ -87,36 +115,50 @@ void Sampler::truncate(const float* logits, size_t vocab, bool sort_all) {
   const float inv_t = 1.0f / params_.temperature;
   auto& c = scratch_;
   c.clear();
-  // top_k: the k-th largest logit by partial selection, then every token at
-  // or above it (HF keeps ties at the boundary).
+  dense_ = false;
+  const float mx = logits[argmax(logits, vocab)];
+  const float shift = mx == -INFINITY ? 0.0f : mx;  // every logit -inf: exp gives 0 everywhere (handled below)
   if (params_.top_k > 0 && size_t(params_.top_k) < vocab) {
-    c.resize(vocab);
-    for (size_t i = 0; i < vocab; ++i) c[i] = {logits[i], int32_t(i)};
-    const size_t k = size_t(params_.top_k);
-    std::nth_element(c.begin(), c.begin() + long(k - 1), c.end(), before);
-    const float kth = c[k - 1].first;
-    size_t n = 0;
+    // top_k: the k-th largest logit by partial selection, then every token
+    // at or above it (HF keeps ties at the boundary).
+    const float kth = kth_largest(logits, vocab, size_t(params_.top_k), kth_tmp_);
     for (size_t i = 0; i < vocab; ++i)
-      if (logits[i] >= kth) c[n++] = {logits[i], int32_t(i)};
-    c.resize(n);
+      if (logits[i] >= kth) c.push_back({logits[i], int32_t(i)});
+    double z = 0.0;
+    for (auto& e : c) z += e.first = std::exp((e.first - shift) * inv_t);
+    if (!(z > 0.0)) {  // all -inf
+      for (auto& e : c) e.first = 1.0f;
+      z = double(c.size());
+    }
+    const float inv_z = float(1.0 / z);
+    for (auto& e : c) e.first *= inv_z;
   } else {
-    c.resize(vocab);
-    for (size_t i = 0; i < vocab; ++i) c[i] = {logits[i], int32_t(i)};
+    // Probabilities of the whole vocabulary in one vectorized pass.
+    probs_.resize(vocab);
+    double z = kernels::exp_shifted_sum(logits, probs_.data(), vocab, shift, inv_t);
+    if (!(z > 0.0)) {
+      std::fill(probs_.begin(), probs_.end(), 1.0f);
+      z = double(vocab);
+    }
+    const float inv_z = float(1.0 / z);
+    if (params_.top_p < 1.0f) {
+      c.reserve(vocab);
+      for (size_t i = 0; i < vocab; ++i)
+        if (probs_[i] > 0.0f) c.push_back({probs_[i] * inv_z, int32_t(i)});
+    } else if (params_.min_p > 0.0f) {
+      // Only the survivors become candidates: p >= min_p * p_max.
+      const float thr = params_.min_p * probs_[argmax(probs_.data(), vocab)];
+      for (size_t i = 0; i < vocab; ++i)
+        if (probs_[i] >= thr && probs_[i] > 0.0f) c.push_back({probs_[i] * inv_z, int32_t(i)});
+    } else if (!sort_all) {
+      dense_ = true;  // plain temperature: draw from probs_ directly
+      dense_z_ = z;
+      return;
+    } else {
+      for (size_t i = 0; i < vocab; ++i)
+        if (probs_[i] > 0.0f) c.push_back({probs_[i] * inv_z, int32_t(i)});
+    }
   }
-  // Softmax over the candidates at temperature T (values become probabilities).
-  float mx = -INFINITY;
-  for (const auto& e : c) mx = std::max(mx, e.first);
-  if (mx == -INFINITY) {  // every logit -inf: uniform
-    for (auto& e : c) e.first = 0.0f;
-    mx = 0.0f;
-  }
-  double z = 0.0;
-  for (auto& e : c) {
-    e.first = std::exp((e.first - mx) * inv_t);
-    z += e.first;
-  }
-  const float inv_z = float(1.0 / z);
-  for (auto& e : c) e.first *= inv_z;
   // top_p: sort only as far as needed, in growing chunks.
   size_t sorted = 0;
   if (params_.top_p < 1.0f && c.size() > 1) {
@@ -125,6 +167,8 @@ void Sampler::truncate(const float* logits, size_t vocab, bool sort_all) {
     double cum = 0.0;
     size_t keep = 0;
     while (true) {
+      // Heap selection of the next chunk: one comparison per candidate
+      // outside it, so a small chunk costs about one pass.
       std::partial_sort(c.begin() + long(sorted), c.begin() + long(chunk), c.end(), before);
       for (size_t i = sorted; i < chunk; ++i) {
         cum += c[i].first;
@@ -177,12 +221,7 @@ SampledToken Sampler::sample(float* logits, size_t vocab, std::span<const int32_
   sanitize(logits, vocab);
   // Raw log-softmax statistics first (logprobs are reported on the raw logits).
   const float mx = logits[argmax(logits, vocab)];
-  double z = 0.0;
-  if (mx == -INFINITY) {
-    z = double(vocab);
-  } else {
-    for (size_t i = 0; i < vocab; ++i) z += std::exp(logits[i] - mx);
-  }
+  const double z = mx == -INFINITY ? double(vocab) : kernels::exp_shifted_sum(logits, nullptr, vocab, mx, 1.0f);
   const double log_z = std::log(z);
   auto logprob = [&](float raw) {
     if (mx == -INFINITY) return float(-log_z);
@@ -212,11 +251,25 @@ SampledToken Sampler::sample(float* logits, size_t vocab, std::span<const int32_
     // truncation sorted them, else by id; either is deterministic).
     truncate(logits, vocab, /*sort_all=*/false);
     double u = uniform01(rng_state_);
-    out.id = scratch_.back().second;
-    double cum = 0.0;
-    for (const auto& [p, id] : scratch_) {
-      cum += p;
-      if (u < cum) { out.id = id; break; }
+    if (dense_) {
+      // u in units of the unnormalized probabilities; the last nonzero token
+      // catches rounding at the top end.
+      u *= dense_z_;
+      out.id = -1;
+      double cum = 0.0;
+      for (size_t i = 0; i < vocab; ++i) {
+        if (probs_[i] == 0.0f) continue;
+        out.id = int32_t(i);
+        cum += probs_[i];
+        if (u < cum) break;
+      }
+    } else {
+      out.id = scratch_.back().second;
+      double cum = 0.0;
+      for (const auto& [p, id] : scratch_) {
+        cum += p;
+        if (u < cum) { out.id = id; break; }
+      }
     }
   }
   float raw = logits[out.id];

@@ -93,6 +93,10 @@ class Sampler {
   SamplingParams params_;
   uint64_t rng_state_;
   std::vector<std::pair<float, int32_t>> scratch_;  // candidates: (value, id)
+  std::vector<float> probs_;                        // unnormalized probabilities over the vocabulary
+  std::vector<float> kth_tmp_;                      // top_k selection
+  bool dense_ = false;                              // plain temperature: draw from probs_ / dense_z_
+  double dense_z_ = 0.0;
   std::vector<int32_t> window_;                     // sorted copy of the history window
   std::vector<std::pair<int32_t, float>> changed_;  // (id, raw logit) of penalized tokens
 };
