@@ -55,7 +55,12 @@ int64_t utf16_length(const std::string& s) {
   return n;
 }
 
+// Lists made from strings (characters, split parts) are capped so a large
+// string cannot turn into a list of millions of values.
+constexpr size_t kMaxParts = 1'000'000;
+
 std::vector<std::string> utf8_chars(const std::string& s) {
+  if (s.size() > kMaxParts) throw JinjaError{"string too long to split into characters"};
   std::vector<std::string> out;
   for (size_t i = 0; i < s.size();) {
     size_t j = i + 1;
@@ -136,6 +141,7 @@ Value python_split(const std::string& s, const Value* sep, int64_t maxsplit) {
       }
       size_t j = i;
       while (j < s.size() && !is_space(static_cast<unsigned char>(s[j]))) ++j;
+      if (parts.size() >= kMaxParts) throw JinjaError{"split(): too many parts"};
       parts.push_back(Value::string(s.substr(i, j - i)));
       i = j;
     }
@@ -150,6 +156,7 @@ Value python_split(const std::string& s, const Value* sep, int64_t maxsplit) {
       parts.push_back(Value::string(s.substr(pos)));
       break;
     }
+    if (parts.size() >= kMaxParts) throw JinjaError{"split(): too many parts"};
     parts.push_back(Value::string(s.substr(pos, f - pos)));
     pos = f + d.size();
   }

@@ -54,6 +54,21 @@ void Evaluator::check_size(size_t bytes) const {
   if (bytes > limits_.max_output) throw JinjaError{"rendered text exceeds the output size limit"};
 }
 
+void Evaluator::check_list(size_t elements, size_t bytes) const {
+  if (elements > limits_.max_list) throw JinjaError{"list exceeds the size limit"};
+  if (bytes > limits_.max_output) throw JinjaError{"list contents exceed the size limit"};
+}
+
+namespace {
+// Bytes of text directly held by a list's string elements (a shallow estimate
+// of what copying it costs).
+size_t text_bytes(const List& items) {
+  size_t n = 0;
+  for (const Value& v : items) n += v.is_string() ? v.s.size() : sizeof(Value);
+  return n;
+}
+}  // namespace
+
 Evaluator::Flow Evaluator::exec(const Body& body, const std::shared_ptr<Scope>& scope, std::string& out) {
   for (const auto& s : body) {
     Flow f = exec_stmt(*s, scope, out);
@@ -64,6 +79,7 @@ Evaluator::Flow Evaluator::exec(const Body& body, const std::shared_ptr<Scope>& 
 
 Evaluator::Flow Evaluator::exec_stmt(const Stmt& s, const std::shared_ptr<Scope>& scope, std::string& out) {
   step();
+  DepthGuard depth(this);
   try {
     switch (s.kind) {
       case StmtKind::Text:
@@ -164,12 +180,16 @@ void Evaluator::exec_for(const Stmt& s, const std::shared_ptr<Scope>& outer, std
   auto scope = std::make_shared<Scope>();
   scope->parent = outer;
   Value iterable = eval(*s.expr, scope);
+  // The loop reads the iterable's list in place (no copy); other iterables
+  // are turned into a list first.
+  std::shared_ptr<const List> source;
   List items;
   if (iterable.is_list()) {
-    items = *iterable.list;
+    source = iterable.list;
   } else if (iterable.is_mapping()) {
     for (const auto& kv : iterable.dict->items) items.push_back(Value::string(kv.first));
   } else if (iterable.is_string()) {
+    check_list(iterable.s.size(), 0);
     const auto starts = char_starts(iterable.s);
     for (size_t k = 0; k < starts.size(); ++k) {
       size_t end = k + 1 < starts.size() ? starts[k + 1] : iterable.s.size();
@@ -191,39 +211,47 @@ void Evaluator::exec_for(const Stmt& s, const std::shared_ptr<Scope>& outer, std
                        std::to_string(item.list->size())};
     for (size_t k = 0; k < s.targets.size(); ++k) target.vars[s.targets[k]] = (*item.list)[k];
   };
+  if (!source) source = std::make_shared<const List>(std::move(items));
   if (s.cond) {
     List kept;
-    for (const Value& item : items) {
+    for (const Value& item : *source) {
       step();
       auto probe = std::make_shared<Scope>();
       probe->parent = scope;
       bind(*probe, item);
       if (eval(*s.cond, probe).truthy()) kept.push_back(item);
     }
-    items = std::move(kept);
+    source = std::make_shared<const List>(std::move(kept));
   }
-  const int64_t n = static_cast<int64_t>(items.size());
+  const List& seq = *source;
+  const int64_t n = static_cast<int64_t>(seq.size());
   bool iterated = false;
+  // One `loop` object per loop, advanced in place each iteration (as Python
+  // Jinja's LoopContext is): cheaper than a new dict per iteration.
+  Value loop = Value::make_dict();
+  auto index = std::make_shared<int64_t>(0);
+  Dict& d = *loop.dict;
+  for (const char* key : {"index", "index0", "revindex", "revindex0", "first", "last", "length", "previtem",
+                          "nextitem"})
+    d.set(key, Value());
+  d.set("cycle", Value::function([index](Args& a) {
+    if (a.pos.empty()) throw JinjaError{"loop.cycle() needs at least one argument"};
+    return a.pos[size_t(*index) % a.pos.size()];
+  }));
+  scope->vars["loop"] = loop;
   for (int64_t i = 0; i < n; ++i) {
     step();
-    Value loop = Value::make_dict();
-    Dict& d = *loop.dict;
-    d.set("index", Value::integer(i + 1));
-    d.set("index0", Value::integer(i));
-    d.set("revindex", Value::integer(n - i));
-    d.set("revindex0", Value::integer(n - i - 1));
-    d.set("first", Value::boolean(i == 0));
-    d.set("last", Value::boolean(i == n - 1));
-    d.set("length", Value::integer(n));
-    d.set("previtem", i > 0 ? items[size_t(i - 1)] : Value());
-    d.set("nextitem", i + 1 < n ? items[size_t(i + 1)] : Value());
-    List cyc_items = items;  // loop.cycle(a, b, ...) picks by index
-    d.set("cycle", Value::function([i](Args& a) {
-      if (a.pos.empty()) throw JinjaError{"loop.cycle() needs at least one argument"};
-      return a.pos[size_t(i) % a.pos.size()];
-    }));
-    scope->vars["loop"] = std::move(loop);
-    bind(*scope, items[size_t(i)]);
+    *index = i;
+    d.items[0].second = Value::integer(i + 1);
+    d.items[1].second = Value::integer(i);
+    d.items[2].second = Value::integer(n - i);
+    d.items[3].second = Value::integer(n - i - 1);
+    d.items[4].second = Value::boolean(i == 0);
+    d.items[5].second = Value::boolean(i == n - 1);
+    d.items[6].second = Value::integer(n);
+    d.items[7].second = i > 0 ? seq[size_t(i - 1)] : Value();
+    d.items[8].second = i + 1 < n ? seq[size_t(i + 1)] : Value();
+    bind(*scope, seq[size_t(i)]);
     Flow f = exec(s.body, scope, out);
     iterated = true;
     if (f == Flow::Break) break;
@@ -293,6 +321,7 @@ Value Evaluator::eval_call(const Expr& e, const std::shared_ptr<Scope>& scope) {
 
 Value Evaluator::eval(const Expr& e, const std::shared_ptr<Scope>& scope) {
   step();
+  DepthGuard depth(this);
   try {
     switch (e.kind) {
       case ExprKind::Literal:
@@ -490,6 +519,7 @@ Value Evaluator::eval_binary(const Expr& e, const std::shared_ptr<Scope>& scope)
     }
   }
   if (l.is_list() && r.is_list() && op == "+") {
+    check_list(l.list->size() + r.list->size(), text_bytes(*l.list) + text_bytes(*r.list));
     List items = *l.list;
     items.insert(items.end(), r.list->begin(), r.list->end());
     return Value::make_list(std::move(items));

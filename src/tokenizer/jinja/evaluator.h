@@ -23,7 +23,9 @@ struct Scope {
 struct Limits {
   size_t max_output = 64u << 20;   // bytes of rendered text (and of any one string)
   int max_call_depth = 64;         // nested macro calls
-  uint64_t max_steps = 20'000'000; // loop iterations + expression evaluations
+  int max_depth = 2000;            // nested evaluation (statements + expressions), bounds the stack
+  size_t max_list = 1'000'000;     // elements in one list
+  uint64_t max_steps = 2'000'000;  // loop iterations + expression evaluations
 };
 
 // Renders `tpl` with `globals` (messages, add_generation_prompt, ...) on top
@@ -42,6 +44,8 @@ class Evaluator {
   // Counts work; throws when a limit is passed.
   void step();
   void check_size(size_t bytes) const;
+  // A list about to be built with `elements` entries holding `bytes` of text.
+  void check_list(size_t elements, size_t bytes) const;
   const Limits& limits() const { return limits_; }
 
  private:
@@ -53,8 +57,20 @@ class Evaluator {
   Args eval_args(const Expr& e, const std::shared_ptr<Scope>& scope, size_t first);
   Value call_function(const Value& f, Args& args, const Expr& at);
 
+  struct DepthGuard {
+    explicit DepthGuard(Evaluator* e) : e_(e) {
+      if (++e_->depth_ > e_->limits_.max_depth) {
+        --e_->depth_;
+        throw JinjaError{"template evaluation nested too deeply"};
+      }
+    }
+    ~DepthGuard() { --e_->depth_; }
+    Evaluator* e_;
+  };
+
   Limits limits_;
   uint64_t steps_ = 0;
+  int depth_ = 0;
   int call_depth_ = 0;
 };
 

@@ -1,5 +1,6 @@
 #include "tokenizer/jinja/lexer.h"
 
+#include <algorithm>
 #include <cstdint>
 
 #include "tokenizer/jinja/value.h"
@@ -53,7 +54,11 @@ Source preprocess(std::string_view src) {
 
 class Lexer {
  public:
-  explicit Lexer(std::string_view original) : orig_(original), src_(preprocess(original)) {}
+  explicit Lexer(std::string_view original) : orig_(original), src_(preprocess(original)) {
+    line_starts_.push_back(0);
+    for (size_t k = 0; k < orig_.size(); ++k)
+      if (orig_[k] == '\n') line_starts_.push_back(k + 1);
+  }
 
   std::vector<Token> run() {
     const std::string& s = src_.text;
@@ -98,11 +103,8 @@ class Lexer {
 
   std::pair<int, int> line_col(size_t at) const {
     size_t o = src_.origin[at < src_.origin.size() ? at : src_.origin.size() - 1];
-    int line = 1, col = 1;
-    for (size_t k = 0; k < o && k < orig_.size(); ++k) {
-      if (orig_[k] == '\n') { ++line; col = 1; } else { ++col; }
-    }
-    return {line, col};
+    size_t line = size_t(std::upper_bound(line_starts_.begin(), line_starts_.end(), o) - line_starts_.begin());
+    return {int(line), int(o - line_starts_[line - 1] + 1)};
   }
 
   void push(Tok t, std::string text, size_t at) {
@@ -278,6 +280,7 @@ class Lexer {
   Source src_;
   size_t pos_ = 0;
   std::vector<Token> out_;
+  std::vector<size_t> line_starts_;  // byte offset of each line of the original source
 };
 
 }  // namespace
