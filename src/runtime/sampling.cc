@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <queue>
 #include <utility>
@@ -30,6 +31,9 @@ struct Before {
   }
 };
 constexpr Before before{};
+
+// Candidate sets larger than this use the histogram top_p cut.
+constexpr size_t kHistogramTopP = 8192;
 
 // The k-th largest value of x (1 <= k <= n). Small k: one pass with a
 // min-heap of k values (few heap updates for logits in no particular order);
@@ -67,6 +71,58 @@ size_t argmax(const float* x, size_t n) {
   return best;
 }
 
+
+// top_p cut on probabilities c (summing to 1): sorts only as far as needed,
+// in growing chunks (heap selection: one comparison per candidate outside
+// the chunk). Leaves c[0, keep) sorted; returns keep.
+size_t top_p_by_chunks(std::vector<std::pair<float, int32_t>>& c, double p) {
+  size_t sorted = 0;
+  size_t chunk = std::min<size_t>(c.size(), 256);
+  double cum = 0.0;
+  while (true) {
+    std::partial_sort(c.begin() + long(sorted), c.begin() + long(chunk), c.end(), before);
+    for (size_t i = sorted; i < chunk; ++i) {
+      cum += c[i].first;
+      if (cum >= p) return i + 1;
+    }
+    sorted = chunk;
+    if (chunk == c.size()) break;
+    chunk = std::min(c.size(), chunk * 4);
+  }
+  return c.size();  // rounding: the sum fell short of p
+}
+
+// The same cut in O(n) for large candidate sets, where the kept prefix can
+// be tens of thousands of tokens: bucket the probabilities by their float
+// exponent and two mantissa bits (a key that grows with the probability),
+// find the bucket where the cumulative mass from the top crosses p, and sort
+// only that bucket. Moves the kept candidates to c[0, keep) (unsorted except
+// the crossing bucket's part); returns keep.
+size_t top_p_by_histogram(std::vector<std::pair<float, int32_t>>& c, double p) {
+  constexpr int kBuckets = 512;
+  auto key = [](float prob) {
+    uint32_t bits;
+    std::memcpy(&bits, &prob, sizeof bits);
+    return int(std::min<uint32_t>(bits >> 21, kBuckets - 1));  // prob in [0, 1]: exponent <= 127
+  };
+  double mass[kBuckets] = {};
+  for (const auto& e : c) mass[key(e.first)] += e.first;
+  double cum = 0.0;
+  int cross = -1;
+  for (int k = kBuckets - 1; k >= 0; --k) {
+    if (cum + mass[k] >= p) { cross = k; break; }
+    cum += mass[k];
+  }
+  if (cross < 0) return c.size();  // rounding: the sum fell short of p
+  auto hi_end = std::partition(c.begin(), c.end(), [&](const auto& e) { return key(e.first) > cross; });
+  auto b_end = std::partition(hi_end, c.end(), [&](const auto& e) { return key(e.first) == cross; });
+  std::sort(hi_end, b_end, before);
+  for (auto it = hi_end; it != b_end; ++it) {
+    cum += it->first;
+    if (cum >= p) return size_t(it - c.begin()) + 1;
+  }
+  return size_t(b_end - c.begin());
+}
 }  // namespace
 
 Status validate(const SamplingParams& p) {
@@ -159,28 +215,27 @@ void Sampler::truncate(const float* logits, size_t vocab, bool sort_all) {
         if (probs_[i] > 0.0f) c.push_back({probs_[i] * inv_z, int32_t(i)});
     }
   }
-  // top_p: sort only as far as needed, in growing chunks.
+  // top_p: the smallest prefix (in candidate order) reaching p.
   size_t sorted = 0;
   if (params_.top_p < 1.0f && c.size() > 1) {
-    const double p = params_.top_p;
-    size_t chunk = std::min<size_t>(c.size(), 256);
+    // Peaked distributions (the usual case) are cut within the first chunk;
+    // large flat ones go to the O(n) histogram cut.
+    const size_t first = std::min<size_t>(c.size(), 256);
+    std::partial_sort(c.begin(), c.begin() + long(first), c.end(), before);
     double cum = 0.0;
     size_t keep = 0;
-    while (true) {
-      // Heap selection of the next chunk: one comparison per candidate
-      // outside it, so a small chunk costs about one pass.
-      std::partial_sort(c.begin() + long(sorted), c.begin() + long(chunk), c.end(), before);
-      for (size_t i = sorted; i < chunk; ++i) {
-        cum += c[i].first;
-        if (cum >= p) { keep = i + 1; break; }
-      }
-      sorted = chunk;
-      if (keep || chunk == c.size()) break;
-      chunk = std::min(c.size(), chunk * 4);
+    for (size_t i = 0; i < first && !keep; ++i)
+      if ((cum += c[i].first) >= params_.top_p) keep = i + 1;
+    if (keep) {
+      sorted = keep;
+    } else if (c.size() > kHistogramTopP) {
+      keep = top_p_by_histogram(c, params_.top_p);
+      sorted = 0;  // the histogram cut leaves its prefix unsorted
+    } else {
+      keep = top_p_by_chunks(c, params_.top_p);
+      sorted = keep;
     }
-    if (!keep) keep = c.size();  // rounding: the sum fell short of p
     c.resize(keep);
-    sorted = keep;
   }
   // min_p: relative to the most likely candidate.
   if (params_.min_p > 0.0f && c.size() > 1) {
