@@ -656,7 +656,7 @@ Value apply_filter(Evaluator& ev, const std::string& name, Value v, Args& a, con
   throw JinjaError{"unknown filter '" + name + "'"};
 }
 
-void add_builtin_globals(Scope& scope) {
+void add_builtin_globals(Scope& scope, std::shared_ptr<std::vector<std::weak_ptr<Dict>>> namespaces) {
   scope.vars["raise_exception"] = Value::function([](Args& a) -> Value {
     throw JinjaError{"raise_exception: " + (a.pos.empty() ? std::string() : a.pos[0].str())};
   });
@@ -676,8 +676,9 @@ void add_builtin_globals(Scope& scope) {
     }
     return Value::make_list(std::move(out));
   });
-  scope.vars["namespace"] = Value::function([](Args& a) {
+  scope.vars["namespace"] = Value::function([namespaces](Args& a) {
     Value ns = Value::make_namespace();
+    namespaces->push_back(ns.dict);
     if (a.pos.size() > 1) throw JinjaError{"namespace() takes at most one positional argument"};
     if (a.pos.size() == 1) {
       const Value& src = a.pos[0];

@@ -132,10 +132,11 @@ Evaluator::Flow Evaluator::exec_stmt(const Stmt& s, const std::shared_ptr<Scope>
       case StmtKind::CallBlock: {
         // caller(): renders the block body with the call block's parameters.
         const Stmt* block = &s;
-        std::shared_ptr<Scope> def_scope = scope;
+        std::weak_ptr<Scope> def_scope = scope;  // weak: no Scope -> Value -> Scope cycle
         Value caller = Value::function([this, block, def_scope](Args& args) {
           auto local = std::make_shared<Scope>();
-          local->parent = def_scope;
+          local->parent = def_scope.lock();
+          if (!local->parent) throw JinjaError{"caller() used after its call block ended"};
           for (size_t k = 0; k < block->params.size(); ++k) {
             const Value* a = args.get(k, block->params[k].first);
             local->vars[block->params[k].first] =
@@ -259,12 +260,16 @@ void Evaluator::exec_for(const Stmt& s, const std::shared_ptr<Scope>& outer, std
   if (!iterated && !s.else_body.empty()) exec(s.else_body, scope, out);
 }
 
-Value Evaluator::make_macro(const Stmt& s, const std::shared_ptr<Scope>& def_scope) {
+Value Evaluator::make_macro(const Stmt& s, const std::shared_ptr<Scope>& scope) {
   const Stmt* m = &s;
+  // The macro is stored in the scope it is defined in: hold that scope
+  // weakly, so the two do not keep each other alive.
+  std::weak_ptr<Scope> def_scope = scope;
   return Value::function([this, m, def_scope](Args& args) {
     if (call_depth_ >= limits_.max_call_depth) throw JinjaError{"macro calls nested too deeply"};
     auto local = std::make_shared<Scope>();
-    local->parent = def_scope;
+    local->parent = def_scope.lock();
+    if (!local->parent) throw JinjaError{"macro '" + m->targets[0] + "' called after its defining scope ended"};
     if (args.pos.size() > m->params.size())
       throw JinjaError{"macro '" + m->targets[0] + "' takes " + std::to_string(m->params.size()) +
                        " arguments, got " + std::to_string(args.pos.size())};
@@ -561,8 +566,18 @@ Value Evaluator::eval_binary(const Expr& e, const std::shared_ptr<Scope>& scope)
 
 std::string render(const Template& tpl, const std::unordered_map<std::string, Value>& globals,
                    const Limits& limits) {
+  // Namespaces are the only mutable values, so the only way to build a
+  // reference cycle (ns.self = ns): empty them all when rendering ends.
+  auto namespaces = std::make_shared<std::vector<std::weak_ptr<Dict>>>();
+  struct ClearNamespaces {
+    std::shared_ptr<std::vector<std::weak_ptr<Dict>>> list;
+    ~ClearNamespaces() {
+      for (auto& w : *list)
+        if (auto d = w.lock()) d->items.clear();
+    }
+  } clear_at_end{namespaces};
   auto builtins = std::make_shared<Scope>();
-  add_builtin_globals(*builtins);
+  add_builtin_globals(*builtins, namespaces);
   auto top = std::make_shared<Scope>();
   top->parent = builtins;
   top->vars = globals;

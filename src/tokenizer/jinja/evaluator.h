@@ -81,6 +81,7 @@ bool apply_test(Evaluator& ev, const std::string& name, const Value& operand, Ar
 // `obj.name` for the built-in methods of strings, dicts and lists (a bound
 // function), or undefined.
 Value builtin_member(const Value& obj, const std::string& name);
-void add_builtin_globals(Scope& scope);
+// `namespaces` collects every namespace() made, for render() to clear.
+void add_builtin_globals(Scope& scope, std::shared_ptr<std::vector<std::weak_ptr<Dict>>> namespaces);
 
 }  // namespace keel::jinja
