@@ -16,5 +16,8 @@ if [ -f bench/bench_embed.py ]; then
   ${KEEL_PYTHON:-/usr/bin/python3} bench/bench_embed.py --build "$BUILD"
 fi
 echo
+echo "## Sampling (bench_sampling)"
+"$BUILD/bin/bench_sampling"
+echo
 echo "## keel serve vs FastAPI + uvicorn + PyTorch (bench_serve.sh)"
 DURATION=${DURATION:-10} bash bench/bench_serve.sh "$BUILD"

@@ -27,6 +27,7 @@ run_one() {
     fuzz_gguf) dict=-dict=fuzz/gguf.dict ;;
     fuzz_hf_config) dict=-dict=fuzz/hf_config.dict ;;
     fuzz_tokenizer) dict=-dict=fuzz/tokenizer.dict ;;
+    fuzz_chat_template) dict=-dict=fuzz/chat_template.dict ;;
   esac
   log=$work/$name.log
   local extra=()
