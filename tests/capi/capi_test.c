@@ -756,14 +756,20 @@ int main(int argc, char** argv) {
   const char* keel = require_env("KEEL_BIN");
   const char* shared = require_env("KEEL_SHARED_MODELS");
   const char* llama = require_env("KEEL_LLAMA_CPP");
-  const char* tmp = require_env("KEEL_TEST_TMP");
+  const char* tmp_base = require_env("KEEL_TEST_TMP");
+  char* tmp = str_printf("%s/capi_test_XXXXXX", tmp_base); /* this run's own files */
+  char* cleanup;
   const char* model_dir = require_env("KEEL_CAPI_MODEL");
   char* minilm = str_printf("%s/all-MiniLM-L6-v2", shared);
   char* paths[5];
   size_t i, k;
   const char* texts[N_TEXTS + 1];
 
-  mkdir(tmp, 0755);
+  mkdir(tmp_base, 0755);
+  if (!mkdtemp(tmp)) {
+    fprintf(stderr, "capi_test: cannot make a directory in %s\n", tmp_base);
+    return 2;
+  }
   {
     const char* sentence = "The long text goes on and on, sentence after sentence. ";
     g_long_text = malloc(40 * strlen(sentence) + 1);
@@ -796,6 +802,10 @@ int main(int argc, char** argv) {
   test_model_errors(model_dir, tmp);
   fprintf(stderr, "%6.1f s: done\n", elapsed());
 
+  cleanup = str_printf("rm -rf '%s'", tmp);
+  CHECK(system(cleanup) == 0, "%s", cleanup);
+  free(cleanup);
+  free(tmp);
   for (i = 0; i < 5; ++i) free(paths[i]);
   free(minilm);
   free(g_long_text);
