@@ -3,12 +3,13 @@
 BUILD        ?= build
 SAN_BUILD    ?= build-san
 FUZZ_SECONDS ?= 600
+PREFIX       ?= /usr/local
 JOBS         ?= $(shell nproc)
 CMAKE_FLAGS  ?=
 # ccache hashes paths relative to the checkout, so every clone shares the cache.
 export CCACHE_BASEDIR ?= $(CURDIR)
 
-.PHONY: all deps build build-san run test bench fuzz clean
+.PHONY: all deps build build-san run test bench fuzz install clean
 
 all: build
 
@@ -41,6 +42,10 @@ bench: build
 # Each fuzzer for FUZZ_SECONDS (default 600) from its seed corpus.
 fuzz: build build-san
 	@bash scripts/fuzz.sh $(BUILD) $(SAN_BUILD) $(FUZZ_SECONDS)
+
+# libkeel.so, libkeel.a, include/keel/keel.h, keel.pc and the CMake package into PREFIX.
+install: build
+	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD)

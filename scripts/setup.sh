@@ -18,6 +18,7 @@ APT_PACKAGES=(
   python3-requests                       # keel serve tests: HTTP client
   python3-jinja2                         # chat templates: transformers' renderer where @huggingface/jinja lacks a filter
   python3-fastapi python3-uvicorn wrk    # keel serve benchmark: the Python baseline, load test
+  valgrind                               # the C API's leak and memory-error test
 )
 # Node.js may come from elsewhere than Debian (it does on these machines); only
 # install Debian's when there is none.

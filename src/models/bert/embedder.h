@@ -40,6 +40,9 @@ class Embedder {
   const SentenceTransformersConfig& sentence_config() const { return st_; }
   const BertModel& model() const { return model_; }
   ThreadPool& pool() { return *pool_; }
+  // Replaces the thread pool (threads <= 0: one per hardware thread). Not while
+  // another call runs on this Embedder.
+  void set_threads(int threads) { pool_ = std::make_unique<ThreadPool>(threads); }
 
   // The token ids keel feeds the model, packed (truncated, special tokens added).
   // An input that cannot be tokenized fails the call, naming its index.
