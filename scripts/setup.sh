@@ -17,6 +17,8 @@ APT_PACKAGES=(
   libboost1.81-dev                       # keel serve: Boost.Beast / Asio
   python3-requests                       # keel serve tests: HTTP client
   python3-fastapi python3-uvicorn wrk    # keel serve benchmark: the Python baseline, load test
+  pybind11-dev python3-dev               # the Python package's native module (python/)
+  python3-pip python3-setuptools python3-wheel python3-venv  # pip install --no-build-isolation ./python
 )
 # Node.js may come from elsewhere than Debian (it does on these machines); only
 # install Debian's when there is none.
