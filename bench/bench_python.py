@@ -228,7 +228,7 @@ def main():
     ap.add_argument("--build", default=str(ROOT / "build"))
     ap.add_argument("--case", default="all", choices=["tokenize", "pipeline", "all"])
     ap.add_argument("--tokenizers", default="all-MiniLM-L6-v2,gpt2")
-    ap.add_argument("--seconds", type=float, default=2.0, help="per tokenize row and round")
+    ap.add_argument("--seconds", type=int, default=2, help="per tokenize row and round (whole seconds, as the CLI takes)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--layers", type=int, default=1, help="layers of the pipeline's model")
     ap.add_argument("--embed-threads", type=int, default=1, help="threads of the pipeline's embedder (0 = all)")

@@ -16,5 +16,9 @@ if [ -f bench/bench_embed.py ]; then
   ${KEEL_PYTHON:-/usr/bin/python3} bench/bench_embed.py --build "$BUILD"
 fi
 echo
+echo "## Python package (bench_python.py)"
+bash python/install.sh "$BUILD" >/dev/null
+"$BUILD/pyenv/bin/python" bench/bench_python.py --build "$BUILD"
+echo
 echo "## keel serve vs FastAPI + uvicorn + PyTorch (bench_serve.sh)"
 DURATION=${DURATION:-10} bash bench/bench_serve.sh "$BUILD"
