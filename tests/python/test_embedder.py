@@ -111,7 +111,9 @@ def test_other_python_threads_run_while_embed_computes(tiny_model):
     with Counter() as busy:
         for _ in range(calls):
             emb.embed(texts)
-    # With the GIL held through embed the counter would get ~0% (it could only run
-    # between calls); released, it keeps most of its idle rate. A loaded machine
-    # can cost it a share, hence the generous bound.
-    assert busy.rate >= 0.3 * idle.rate, (busy.rate, idle.rate)
+    # With the GIL held through embed the counter gets ~0% (it can only run between
+    # calls; checked by building the module without the release). Released, it
+    # keeps about half its idle rate on the 2-vCPU project machine under load 7
+    # (the embed thread takes a core; the vCPUs may be SMT siblings); the bound is
+    # generous so a loaded machine does not make it flaky.
+    assert busy.rate >= 0.25 * idle.rate, (busy.rate, idle.rate)
