@@ -132,6 +132,7 @@ class _Run:
         self.queues: List[queue.Queue] = [queue.Queue(queue_size) for _ in range(len(stages) + 1)]
         self.stop = threading.Event()
         self.input_error: Optional[BaseException] = None
+        self.fatal: Optional[BaseException] = None  # a BaseException (not Exception) in a stage thread
         self.threads: List[threading.Thread] = []
         self._remaining = [s.workers for s in stages]  # workers of each stage not yet finished
         self._lock = threading.Lock()
@@ -209,6 +210,9 @@ class _Run:
                 self._put(q_out, _END)
         except _Stopped:
             pass
+        except BaseException as e:  # SystemExit and the like: end the run, the consumer re-raises it
+            self.fatal = e
+            self.stop.set()
 
     def _fill(self, batch: list, q_in: queue.Queue, stage: Stage) -> bool:
         """Adds queued entries to `batch` up to stage.batch_size; True if it took _END."""
@@ -268,7 +272,12 @@ class _Run:
         next_index = 0
         q = self.queues[-1]
         while True:
-            entry = q.get()
+            try:
+                entry = q.get(timeout=self._POLL)
+            except queue.Empty:
+                if self.fatal is not None:
+                    raise self.fatal
+                continue
             if entry is _END:
                 break
             index, value, res = entry

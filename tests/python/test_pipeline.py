@@ -142,6 +142,18 @@ def test_an_input_that_raises_ends_the_run_after_the_items_before_it():
     assert threading.active_count() == before
 
 
+def test_a_stage_raising_a_base_exception_ends_the_run():
+    def stage(x):
+        if x == 4:
+            raise SystemExit("stage quit")
+        return x
+
+    before = threading.active_count()
+    with pytest.raises(SystemExit, match="stage quit"):
+        keel.Pipeline([stage]).run(range(100))
+    assert threading.active_count() == before
+
+
 def test_bad_configuration():
     with pytest.raises(ValueError):
         keel.Pipeline([])
