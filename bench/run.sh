@@ -18,6 +18,9 @@ fi
 echo
 echo "## Sampling (bench_sampling)"
 "$BUILD/bin/bench_sampling"
+echo "## Python package (bench_python.py)"
+bash python/install.sh "$BUILD" >/dev/null
+"$BUILD/pyenv/bin/python" bench/bench_python.py --build "$BUILD"
 echo
 echo "## keel serve vs FastAPI + uvicorn + PyTorch (bench_serve.sh)"
 DURATION=${DURATION:-10} bash bench/bench_serve.sh "$BUILD"

@@ -19,6 +19,8 @@ APT_PACKAGES=(
   python3-jinja2                         # chat templates: transformers' renderer where @huggingface/jinja lacks a filter
   python3-fastapi python3-uvicorn wrk    # keel serve benchmark: the Python baseline, load test
   valgrind                               # the C API's leak and memory-error test
+  pybind11-dev python3-dev               # the Python package's native module (python/)
+  python3-pip python3-setuptools python3-wheel python3-venv  # pip install --no-build-isolation ./python
 )
 # Node.js may come from elsewhere than Debian (it does on these machines); only
 # install Debian's when there is none.

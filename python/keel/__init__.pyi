@@ -1,0 +1,9 @@
+from ._keel import Embedder as Embedder
+from ._keel import Encoding as Encoding
+from ._keel import KeelError as KeelError
+from ._keel import Tokenizer as Tokenizer
+from ._keel import __version__ as __version__
+from .pipeline import Pipeline as Pipeline
+from .pipeline import Result as Result
+from .pipeline import Stage as Stage
+from .pipeline import embed_stage as embed_stage
