@@ -16,6 +16,17 @@ inline __m256i dot_u8s8(__m256i u, __m256i s) {
 
 #include "kernels/qlinear_dot.inc"
 
+template <int M>
+void rows_q4_K_best(const QDotArgs& a, const XRows& x, float* y, size_t r0, size_t r1) {
+  rows_q4_K<M>(a, x, y, r0, r1);
+}
+template <int M>
+void rows_q6_K_best(const QDotArgs& a, const XRows& x, float* y, size_t r0, size_t r1) {
+  rows_q6_K<M>(a, x, y, r0, r1);
+}
+
+#include "kernels/qlinear_dot_dispatch.inc"
+
 }  // namespace
 
 void qdot_rows_avx2(const QDotArgs& a, size_t r0, size_t r1) { qdot_rows_impl(a, r0, r1); }
