@@ -21,6 +21,7 @@ constexpr Command kCommands[] = {
     {"tokenize", keel::cli::cmd_tokenize, "encode JSON lines with a tokenizer.json (ids, tokens, offsets, masks)"},
     {"detokenize", keel::cli::cmd_detokenize, "decode JSON id arrays with a tokenizer.json"},
     {"embed", keel::cli::cmd_embed, "sentence embeddings of JSON lines with a BERT-family model"},
+    {"generate", keel::cli::cmd_generate, "generate text with a Llama-family or GPT-2 model (HF dir or GGUF)"},
     {"serve", keel::cli::cmd_serve, "HTTP embedding service (OpenAI /v1/embeddings, TEI /embed, metrics)"},
 };
 
