@@ -1,7 +1,7 @@
 // qlinear throughput per weight type on TinyLlama-1.1B's matrix shapes.
 //
 //   bench_qlinear [--threads 1,2] [--types f32,f16,bf16,q8_0,q4_0,q4_K,q6_K] [--decode-only]
-//                 [--prefill-only] [--cached] [--m 512] [--min-time 0.3]
+//                 [--prefill-only] [--cached] [--cpu-time] [--m 512] [--min-time 0.3]
 //
 // Decode (m = 1): weight bytes read per second (GB/s), against the read
 // bandwidth of stream_probe.h measured in the same run. Each shape is
@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <random>
 #include <utility>
@@ -60,17 +61,29 @@ std::vector<uint8_t> make_weights(DType t, size_t n, size_t k) {
   return out;
 }
 
+// --cpu-time: process CPU time instead of wall time. On a loaded machine this
+// measures the kernels' own cost with 1 thread (time slices lost to other
+// processes do not count); with more threads it also counts spinning.
+bool g_cpu_time = false;
+
+double now_seconds() {
+  if (!g_cpu_time) return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + ts.tv_nsec * 1e-9;
+}
+
 template <typename F>
 double best_seconds_per_call(F&& f, double min_time) {
   f(0);
   double best = 1e30;
   for (int rep = 0; rep < 3; ++rep) {
     size_t calls = 0;
-    const auto t0 = Clock::now();
+    const double t0 = now_seconds();
     double s = 0;
     do {
       f(calls++);
-      s = std::chrono::duration<double>(Clock::now() - t0).count();
+      s = now_seconds() - t0;
     } while (s < min_time);
     best = std::min(best, s / static_cast<double>(calls));
   }
@@ -105,11 +118,12 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--decode-only")) prefill = false;
     else if (!std::strcmp(argv[i], "--prefill-only")) decode = false;
     else if (!std::strcmp(argv[i], "--cached")) cached = true;  // no rotation: W from L2/L3
+    else if (!std::strcmp(argv[i], "--cpu-time")) g_cpu_time = true;
     else if (!std::strcmp(argv[i], "--m") && i + 1 < argc) pm = std::strtoull(argv[++i], nullptr, 10);
     else if (!std::strcmp(argv[i], "--min-time") && i + 1 < argc) min_time = std::atof(argv[++i]);
     else {
       std::fprintf(stderr,
-                   "usage: %s [--threads 1,2] [--types f32,...] [--decode-only] [--prefill-only] [--cached] [--m 512] "
+                   "usage: %s [--threads 1,2] [--types f32,...] [--decode-only] [--prefill-only] [--cached] [--cpu-time] [--m 512] "
                    "[--min-time 0.3]\n",
                    argv[0]);
       return 2;

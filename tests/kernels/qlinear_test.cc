@@ -11,6 +11,9 @@
 //    moves by at most d_b / 2 and |err| <= sum_j |w_j| d_{b(j)} / 2 plus the
 //    f32 term above. The test uses that bound exactly (no slack factor beyond
 //    the f32 term): it is what the int8 activations can cost at most.
+//  * prefill (m > kQDotMaxRows) on block-quantized or bf16 weights with
+//    AVX512_BF16: x and W rounded to bf16 (8 significant bits), each off by <= 2^-8 relative, so
+//    |err| <= 2 * 2^-8 * sum_j |w_j x_j| (+ the f32 term).
 //  * fast vs scalar twin: the same sum in another order: 1e-5 * sum |w_j x_j|.
 #include "kernels/qlinear.h"
 
@@ -77,11 +80,14 @@ void check(DType t, Isa isa, Shape s, ThreadPool* pool, uint32_t seed) {
   // Uneven magnitudes across blocks, as real activations have.
   for (size_t i = 0; i < x.size(); i += 97) x[i] *= 20.0f;
   std::vector<float> y(s.m * ldy, -7.0f), ys(s.m * ldy, -7.0f);
+  bool bf16_path = false;
   {
+    // The twin rounds as the path taken under this ISA does.
     ScopedKernelIsa scoped(isa);
     qlinear(x.data(), s.m, ldx, *qm, y.data(), ldy, pool);
+    qlinear_scalar(x.data(), s.m, ldx, *qm, ys.data(), ldy);
+    bf16_path = s.m > kDotMaxRows && (dtype_info(t).quantized || t == DType::BF16) && kernel_has_avx512_bf16();
   }
-  qlinear_scalar(x.data(), s.m, ldx, *qm, ys.data(), ldy);
 
   const bool xq = dtype_info(t).quantized && s.m <= kDotMaxRows;
   int bad = 0;
@@ -102,7 +108,8 @@ void check(DType t, Isa isa, Shape s, ThreadPool* pool, uint32_t seed) {
         xq_bound += wsum * (amax / 127.0) / 2.0;
       }
       const double f32_tol = 1e-5 * abs_sum + 1e-30;
-      const double tol = f32_tol + (xq ? xq_bound : 0.0);
+      // bf16 prefill: x and W each rounded to bf16 (relative <= 2^-8 each: 8 significant bits).
+      const double tol = f32_tol + (xq ? xq_bound : 0.0) + (bf16_path ? 2.0 * std::ldexp(1.0, -8) * abs_sum : 0.0);
       const double got = y[i * ldy + r], twin = ys[i * ldy + r];
       if (std::fabs(got - ref) > tol || std::fabs(twin - ref) > tol ||
           std::fabs(got - twin) > f32_tol + (xq ? 1e-5 * xq_bound : 0.0)) {
