@@ -2,7 +2,7 @@
 # Generation speed, keel vs llama.cpp, side by side in one run on the same GGUF
 # files and the same number of threads (default 2).
 #
-#   bench/bench_generate.sh [--threads 2] [--reps 3] [--gen 32] [--models tiny,small] [--types f16,q8_0,q4_K_M]
+#   bench/bench_generate.sh [--threads 2] [--reps 3] [--gen 32] [--models tiny,small] [--types f16,q8_0,q4_K_M] [--no-torch]
 #
 # Models (synthetic: seeded random weights with real configs and tokenizer,
 # written to $KEEL_BENCH_DIR, default build/bench_generate):
@@ -14,13 +14,15 @@
 # ~1024 (prompt of that length, then --gen tokens, greedy, EOS ignored):
 #   keel:      keel generate --temperature 0 --ignore-eos --max-tokens GEN (its stats line)
 #   llama.cpp: build/bin/bench_llama_cpp (bench/bench_llama_cpp.c, prebuilt libllama)
-# The best of --reps runs of each is kept (the machine is shared). Also printed:
+# The best of --reps runs of each is kept (the machine is shared). Then PyTorch
+# eager (bench/bench_torch_generate.py: f32, KV cache, 128-token prompt) on the
+# safetensors form (--no-torch skips it). Also printed:
 # the roofline ratio = (weight bytes read per token / stream read bandwidth of
 # bench_stream with the same threads) / measured decode time per token.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-THREADS=2 REPS=3 GEN=32 MODELS=tiny,small TYPES=f16,q8_0,q4_K_M
+THREADS=2 REPS=3 GEN=32 MODELS=tiny,small TYPES=f16,q8_0,q4_K_M TORCH=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) THREADS=$2; shift 2 ;;
@@ -28,6 +30,7 @@ while [ $# -gt 0 ]; do
     --gen) GEN=$2; shift 2 ;;
     --models) MODELS=$2; shift 2 ;;
     --types) TYPES=$2; shift 2 ;;
+    --no-torch) TORCH=0; shift ;;
     *) echo "usage: $0 [--threads N] [--reps N] [--gen N] [--models tiny,small] [--types f16,q8_0,q4_K_M]" >&2; exit 2 ;;
   esac
 done
@@ -61,7 +64,6 @@ PY
     fi
     "$KEEL" make-model --config "$cfg" --tokenizer "$SHARED/TinyLlama-1.1B-Chat-v1.0" --dtype f16 --seed 1 --out "$hf" >/dev/null
     "$KEEL" convert "$hf" "$DIR/${name}_f16.gguf" --outtype f16 >/dev/null
-    rm -rf "$hf"
   fi
   for t in ${TYPES//,/ }; do
     [ "$t" = f16 ] || [ -f "$DIR/${name}_${t}.gguf" ] || \
@@ -126,6 +128,12 @@ PY
       fi
     done
   done
+  if [ "$TORCH" = 1 ]; then
+    # PyTorch eager (f32, KV cache) on the safetensors form, the Python baseline.
+    tline=$(/usr/bin/python3 bench/bench_torch_generate.py "$DIR/${m}_hf" --prompt-tokens 128 --gen "$GEN" \
+              --threads "$THREADS" --reps 1)
+    printf '%-6s %-7s %s\n' "$m" "torch" "$tline"
+  fi
 done
 echo
 echo "tokens/s; pp<keel prompt tokens>/<llama.cpp prompt tokens>, tg@<context>: decode of $GEN tokens after a prompt of that many tokens"
