@@ -17,6 +17,10 @@ inline __m256i dot_u8s8(__m256i u, __m256i s) {
 #include "kernels/qlinear_dot.inc"
 
 template <int M>
+void rows_q4_0_best(const QDotArgs& a, const XRows& x, float* y, size_t r0, size_t r1) {
+  rows_q4_0<M>(a, x, y, r0, r1);
+}
+template <int M>
 void rows_q4_K_best(const QDotArgs& a, const XRows& x, float* y, size_t r0, size_t r1) {
   rows_q4_K<M>(a, x, y, r0, r1);
 }

@@ -137,6 +137,62 @@ void rows_q6_K_wide(const QDotArgs& a, const XRows& x, float* y, size_t r0, size
   }
 }
 
+// q4_0, two 18-byte blocks per step: [A.qs | A.qs | B.qs | B.qs] in 128-bit
+// lanes, shifted right by 0 / 4 / 0 / 4 bits -> elements 0-15, 16-31 of A,
+// then of B; the stored nibble is q + 8: subtract 8 * (sum of x) per lane.
+template <int M>
+void rows_q4_0_wide(const QDotArgs& a, const XRows& x, float* y, size_t r0, size_t r1) {
+  constexpr size_t kB = 18;
+  const __m512i m4 = _mm512_set1_epi8(0x0f), c8 = _mm512_set1_epi8(8);
+  const __m512i shift = _mm512_setr_epi64(0, 0, 0x0004000400040004LL, 0x0004000400040004LL, 0, 0,
+                                          0x0004000400040004LL, 0x0004000400040004LL);
+  const size_t pairs = x.nb / 2;
+  for (size_t r = r0; r < r1; ++r) {
+    const uint8_t* wr = a.w + r * a.row_bytes;
+    __m512 acc[M];
+    __m256 tail[M];
+    for (int i = 0; i < M; ++i) {
+      acc[i] = _mm512_setzero_ps();
+      tail[i] = _mm256_setzero_ps();
+    }
+    for (size_t pb = 0; pb < pairs; ++pb) {
+      const uint8_t* blk = wr + 2 * pb * kB;
+      const __m128i qa = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
+      const __m128i qb = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kB + 2));
+      const __m512i raw = _mm512_mask_broadcast_i32x4(_mm512_broadcast_i32x4(qa), 0xff00, qb);
+      const __m512i w = _mm512_and_si512(_mm512_srlv_epi16(raw, shift), m4);
+      const float da = half_to_float(blk), db = half_to_float(blk + kB);
+      for (int i = 0; i < M; ++i) {
+        const size_t b = 2 * pb;
+        const __m512i xv = _mm512_loadu_si512(x.qb(i, b));
+        const __m512i dot = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), w, xv),
+                                             _mm512_dpbusd_epi32(_mm512_setzero_si512(), c8, xv));
+        const __m512 s = _mm512_insertf32x8(_mm512_set1_ps(da * x.db(i, b)), _mm256_set1_ps(db * x.db(i, b + 1)), 1);
+        acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), s, acc[i]);
+      }
+    }
+    if (x.nb % 2) {  // the last, unpaired block: the 256-bit kernel's step
+      const size_t b = x.nb - 1;
+      const uint8_t* blk = wr + b * kB;
+      const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
+      const __m128i m4x = _mm_set1_epi8(0x0f);
+      const __m256i w = _mm256_sub_epi8(
+          _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(raw, 4), m4x), _mm_and_si128(raw, m4x)), _mm256_set1_epi8(8));
+      const float dw = half_to_float(blk);
+      for (int i = 0; i < M; ++i) {
+        const __m256i p = dot_s8s8(w, load32(x.qb(i, b)));
+        tail[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * x.db(i, b)), tail[i]);
+      }
+    }
+    for (int i = 0; i < M; ++i) y[i * a.ldy + r] = _mm512_reduce_add_ps(acc[i]) + hsum(tail[i]);
+  }
+}
+
+template <int M>
+void rows_q4_0_best(const QDotArgs& a, const XRows& x, float* y, size_t r0, size_t r1) {
+  rows_q4_0_wide<M>(a, x, y, r0, r1);
+}
+
 template <int M>
 void rows_q4_K_best(const QDotArgs& a, const XRows& x, float* y, size_t r0, size_t r1) {
   rows_q4_K_wide<M>(a, x, y, r0, r1);
