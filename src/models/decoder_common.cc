@@ -1,0 +1,182 @@
+#include "models/decoder_common.h"
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+
+#include "kernels/decoder_ops.h"
+#include "kernels/quantize.h"
+
+namespace keel::decoder {
+namespace {
+
+std::string shape_str(const Shape& s) {
+  std::string out = "[";
+  for (int i = 0; i < s.rank(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+}  // namespace
+
+std::optional<ConstTensorView> WeightLoader::get(const std::string& name,
+                                                 std::initializer_list<int64_t> shape) {
+  auto t = lookup_(name);
+  if (!t) {
+    errors_.push_back(str_cat("missing tensor '", name, "'"));
+    return std::nullopt;
+  }
+  const Shape want(shape);
+  bool same = t->shape.rank() == want.rank();
+  for (int i = 0; same && i < want.rank(); ++i) same = t->shape[i] == want[i];
+  if (!same) {
+    errors_.push_back(str_cat("tensor '", name, "' has shape ", shape_str(t->shape), ", expected ",
+                              shape_str(want)));
+    return std::nullopt;
+  }
+  return t;
+}
+
+Linear WeightLoader::linear(const std::string& weight, size_t out, size_t in, bool transposed) {
+  Linear lin;
+  const int64_t o = static_cast<int64_t>(out), i = static_cast<int64_t>(in);
+  auto t = transposed ? get(weight, {i, o}) : get(weight, {o, i});
+  if (!t) return lin;
+  const bool is_float = t->dtype == DType::F32 || t->dtype == DType::F16 || t->dtype == DType::BF16;
+  DType type = t->dtype;
+  if (convert_to_ && is_float) type = *convert_to_;
+  Result<kernels::QuantMatrix> m = Error("unset");
+  if (!transposed && type == t->dtype) {
+    m = kernels::QuantMatrix::view(t->dtype, t->data, out, in);
+  } else {
+    if (!is_float) {
+      errors_.push_back(str_cat("tensor '", weight, "': ", dtype_name(t->dtype), " cannot be ",
+                                transposed ? "transposed" : "converted"));
+      return lin;
+    }
+    // Widen to f32 (transposing if asked), then store as `type`.
+    std::vector<float> f(out * in);
+    if (Status s = dequantize_row(t->dtype, t->data, f.data(), static_cast<int64_t>(out * in)); !s.ok()) {
+      errors_.push_back(str_cat("tensor '", weight, "': ", s.message()));
+      return lin;
+    }
+    if (transposed) {
+      std::vector<float> tr(out * in);
+      for (size_t r = 0; r < in; ++r)
+        for (size_t c = 0; c < out; ++c) tr[c * in + r] = f[r * out + c];
+      f.swap(tr);
+    }
+    std::vector<uint8_t> bytes(static_cast<size_t>(*dtype_row_bytes(type, out * in)));
+    if (Status s = quantize_row(type, f.data(), bytes.data(), static_cast<int64_t>(out * in)); !s.ok()) {
+      errors_.push_back(str_cat("tensor '", weight, "': ", s.message()));
+      return lin;
+    }
+    m = kernels::QuantMatrix::prepare(type, bytes.data(), out, in);
+  }
+  if (!m.ok()) {
+    errors_.push_back(str_cat("tensor '", weight, "': ", m.status().message()));
+    return lin;
+  }
+  lin.w = std::move(m).value();
+  bytes_ += lin.w.bytes();
+  return lin;
+}
+
+void WeightLoader::bias(Linear& lin, const std::string& name, bool optional) {
+  if (optional && !lookup_(name)) return;
+  lin.b = vector(name, lin.w.n() ? lin.w.n() : 0);
+}
+
+std::vector<float> WeightLoader::vector(const std::string& name, size_t n) {
+  std::vector<float> out;
+  auto t = get(name, {static_cast<int64_t>(n)});
+  if (!t) return out;
+  out.resize(n);
+  if (Status s = dequantize_row(t->dtype, t->data, out.data(), static_cast<int64_t>(n)); !s.ok())
+    errors_.push_back(str_cat("tensor '", name, "': ", s.message()));
+  return out;
+}
+
+std::optional<ConstTensorView> WeightLoader::table(const std::string& name, size_t rows, size_t cols) {
+  auto t = get(name, {static_cast<int64_t>(rows), static_cast<int64_t>(cols)});
+  if (t && !dtype_row_bytes(t->dtype, cols).ok()) {
+    errors_.push_back(str_cat("tensor '", name, "': rows of ", cols, " are not whole ",
+                              dtype_name(t->dtype), " blocks"));
+    return std::nullopt;
+  }
+  return t;
+}
+
+Status WeightLoader::status() const {
+  if (errors_.empty()) return Status::Ok();
+  std::string msg = source_ + ": the weights do not fit the config:";
+  for (const auto& e : errors_) msg += "\n  " + e;
+  return Status::Error(msg);
+}
+
+void linear(const float* x, size_t m, const Linear& lin, float* y, ThreadPool* pool) {
+  kernels::qlinear(x, m, lin.in(), lin.w, y, lin.out(), pool);
+  if (lin.b.empty()) return;
+  for (size_t i = 0; i < m; ++i)
+    for (size_t j = 0; j < lin.out(); ++j) y[i * lin.out() + j] += lin.b[j];
+}
+
+void embedding_row(const ConstTensorView& table, int32_t id, size_t n, float* out) {
+  const uint64_t row_bytes = *dtype_row_bytes(table.dtype, n);  // checked at load
+  const auto* row = static_cast<const uint8_t*>(table.data) + static_cast<uint64_t>(id) * row_bytes;
+  (void)dequantize_row(table.dtype, row, out, static_cast<int64_t>(n));
+}
+
+Status check_batch(std::span<const DecoderInput> batch, size_t vocab, size_t max_context,
+                   size_t layers, size_t kv_width) {
+  std::set<const KvCache*> seen;
+  for (size_t b = 0; b < batch.size(); ++b) {
+    const DecoderInput& in = batch[b];
+    if (!in.cache) return Error("input ", b, ": no KV cache");
+    if (in.tokens.empty()) return Error("input ", b, ": no tokens");
+    if (!seen.insert(in.cache).second) return Error("input ", b, ": its KV cache is used twice in one batch");
+    if (in.cache->layers() != layers || in.cache->kv_width() != kv_width)
+      return Error("input ", b, ": the KV cache was made for another model");
+    const size_t end = in.cache->length() + in.tokens.size();
+    if (end > in.cache->capacity())
+      return Error("input ", b, ": ", end, " positions do not fit the KV cache of ", in.cache->capacity());
+    if (end > max_context)
+      return Error("input ", b, ": ", end, " positions exceed the model's context of ", max_context);
+    for (size_t t = 0; t < in.tokens.size(); ++t)
+      if (in.tokens[t] < 0 || static_cast<size_t>(in.tokens[t]) >= vocab)
+        return Error("input ", b, " token ", t, ": id ", in.tokens[t], " is outside the vocabulary of ", vocab);
+  }
+  return Status::Ok();
+}
+
+void token_slots(std::span<const DecoderInput> batch, std::vector<TokenSlot>& out) {
+  out.clear();
+  for (size_t b = 0; b < batch.size(); ++b)
+    for (size_t t = 0; t < batch[b].tokens.size(); ++t)
+      out.push_back({static_cast<uint32_t>(b), static_cast<uint32_t>(batch[b].cache->length() + t)});
+}
+
+void cached_attention(std::span<const DecoderInput> batch, std::span<const TokenSlot> slots,
+                      size_t layer, const float* q, size_t ldq, size_t n_heads, size_t n_kv_heads,
+                      size_t head_dim, float scale, float* out, ThreadPool* pool) {
+  const size_t group = n_heads / n_kv_heads;
+  const size_t kv_width = n_kv_heads * head_dim;
+  const int64_t tasks = static_cast<int64_t>(slots.size() * n_heads);
+  auto run = [&](int64_t begin, int64_t end) {
+    thread_local std::vector<float> scores;  // grows to the longest context, then stays
+    for (int64_t task = begin; task < end; ++task) {
+      const size_t t = static_cast<size_t>(task) / n_heads, h = static_cast<size_t>(task) % n_heads;
+      const TokenSlot s = slots[t];
+      const KvCache& cache = *batch[s.input].cache;
+      const size_t n_ctx = s.pos + 1;
+      float* sc = grow(scores, n_ctx);
+      const size_t kv_col = (h / group) * head_dim;
+      kernels::attend_head(q + t * ldq + h * head_dim, cache.k(layer, 0) + kv_col,
+                           cache.v(layer, 0) + kv_col, kv_width, n_ctx, head_dim, scale, sc,
+                           out + t * n_heads * head_dim + h * head_dim);
+    }
+  };
+  if (pool) pool->parallel_for(tasks, run, 1);
+  else run(0, tasks);
+}
+
+}  // namespace keel::decoder

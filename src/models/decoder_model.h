@@ -1,0 +1,111 @@
+// The interface every decoder-only language model (models/llama, models/gpt2)
+// offers the runtime: a forward pass over a batch of sequences, each bringing
+// new tokens to append to its own KV cache, returning the next-token logits of
+// each sequence's last new token.
+//
+//   auto model = load_decoder("model_dir_or.gguf", {});
+//   KvCache cache = (*model)->new_cache(2048);
+//   std::vector<float> logits((*model)->vocab_size());
+//   DecoderInput in{&cache, prompt_ids};
+//   Status s = (*model)->forward({&in, 1}, logits.data(), pool);
+//
+// One forward may mix a long prefill of one sequence with single-token decode
+// steps of others; the result equals running each sequence alone.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "core/thread_pool.h"
+
+namespace keel {
+
+// One sequence's keys and values, f32, preallocated for `capacity` positions:
+// per layer, K and V are [capacity, kv_width] (kv_width = kv heads x head_dim).
+class KvCache {
+ public:
+  KvCache() = default;
+  KvCache(size_t layers, size_t capacity, size_t kv_width)
+      : layers_(layers), capacity_(capacity), kv_width_(kv_width),
+        k_(layers * capacity * kv_width), v_(layers * capacity * kv_width) {}
+
+  size_t length() const { return length_; }      // positions filled
+  size_t capacity() const { return capacity_; }
+  size_t kv_width() const { return kv_width_; }
+  size_t layers() const { return layers_; }
+  // Forgets positions from `n` on (n <= length), e.g. to reuse a cache.
+  void truncate(size_t n) { length_ = n < length_ ? n : length_; }
+  void clear() { length_ = 0; }
+  size_t bytes() const { return (k_.size() + v_.size()) * sizeof(float); }
+
+  float* k(size_t layer, size_t pos) { return k_.data() + (layer * capacity_ + pos) * kv_width_; }
+  float* v(size_t layer, size_t pos) { return v_.data() + (layer * capacity_ + pos) * kv_width_; }
+  const float* k(size_t layer, size_t pos) const { return k_.data() + (layer * capacity_ + pos) * kv_width_; }
+  const float* v(size_t layer, size_t pos) const { return v_.data() + (layer * capacity_ + pos) * kv_width_; }
+
+  void advance(size_t n) { length_ += n; }  // the model calls this after a forward
+
+ private:
+  size_t layers_ = 0, capacity_ = 0, kv_width_ = 0, length_ = 0;
+  std::vector<float> k_, v_;
+};
+
+struct DecoderInput {
+  KvCache* cache = nullptr;          // positions [cache->length(), + tokens.size()) are computed
+  std::span<const int32_t> tokens;   // at least one
+};
+
+// Called with named intermediates, x [rows, cols] row-major over the batch's
+// new tokens in order; layer -1 outside the layers. Names: "embeddings",
+// per layer "attn_norm", "q", "k", "v" (after bias / q-k norm / RoPE),
+// "attn_out" (before the output projection), "attn_residual", "ffn_out",
+// "layer_out"; then "final_norm".
+using DecoderTraceFn = std::function<void(std::string_view name, int layer, const float* x,
+                                          size_t rows, size_t cols)>;
+
+class DecoderModel {
+ public:
+  virtual ~DecoderModel() = default;
+
+  virtual std::string_view architecture() const = 0;  // "llama", "qwen2", "gpt2", ...
+  virtual size_t vocab_size() const = 0;
+  virtual size_t num_layers() const = 0;
+  virtual size_t max_context() const = 0;  // position limit (config / GGUF context_length)
+  virtual size_t kv_width() const = 0;
+  // Token ids that end generation (config / generation_config / GGUF eos).
+  virtual const std::vector<int32_t>& eos_ids() const = 0;
+  virtual int32_t bos_id() const = 0;  // -1: none
+  // Bytes of weights the forward pass reads per token (for reports).
+  virtual size_t weight_bytes() const = 0;
+
+  KvCache new_cache(size_t capacity) const { return KvCache(num_layers(), capacity, kv_width()); }
+
+  // logits: [batch.size(), vocab] — the next-token logits after each input's
+  // last token. Each input's cache advances by its token count. Fails (naming
+  // the input and token) on an id outside the vocabulary, an empty input, a
+  // null cache or one too small, the same cache twice, or a position past
+  // max_context(); on failure no cache changes.
+  virtual Status forward(std::span<const DecoderInput> batch, float* logits, ThreadPool* pool = nullptr,
+                         const DecoderTraceFn& trace = nullptr) = 0;
+};
+
+struct DecoderLoadOptions {
+  // Safetensors weights stay in their stored type (f32 / f16 / bf16) unless
+  // this names another of those (converted at load). Ignored for GGUF.
+  std::string dtype;  // "", "f32", "f16", "bf16"
+};
+
+// `path`: a Hugging Face model directory (config.json + safetensors) of a
+// Llama-family or GPT-2 model, or a GGUF file (llama, qwen2, qwen3, gpt2
+// architectures). Errors name the file and the tensor or key.
+Result<std::unique_ptr<DecoderModel>> load_decoder(const std::string& path,
+                                                   const DecoderLoadOptions& options = {});
+
+}  // namespace keel

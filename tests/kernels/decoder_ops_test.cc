@@ -1,0 +1,114 @@
+// decoder_ops: each fast kernel against its scalar twin over a grid of shapes,
+// on every ISA tier this CPU runs; RoPE against the rotation written out.
+#include "kernels/decoder_ops.h"
+
+#include <cmath>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "kernel_test_util.h"
+#include "kernels/linear.h"
+
+namespace keel::kernels {
+namespace {
+
+using testing::available_isas;
+using testing::random_vector;
+
+float max_rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  float m = 0;
+  for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(a[i] - b[i]) / (1.0f + std::fabs(b[i])));
+  return m;
+}
+
+TEST(DecoderOps, RmsNormMatchesScalar) {
+  for (Isa isa : available_isas()) {
+    ScopedKernelIsa scoped(isa);
+    for (size_t n : {1, 7, 8, 64, 100, 2048}) {
+      for (size_t m : {1, 3}) {
+        auto x = random_vector(m * n, 1 + n, 3.0f), w = random_vector(n, 2 + n);
+        std::vector<float> want(m * n), got(m * n);
+        rms_norm_scalar(x.data(), w.data(), 1e-5f, want.data(), m, n);
+        rms_norm(x.data(), w.data(), 1e-5f, got.data(), m, n);
+        EXPECT_LT(max_rel_diff(got, want), 1e-5f) << "n=" << n << " m=" << m;
+        // In place gives the same.
+        rms_norm(x.data(), w.data(), 1e-5f, x.data(), m, n);
+        EXPECT_LT(max_rel_diff(x, want), 1e-5f);
+      }
+    }
+  }
+}
+
+TEST(DecoderOps, SiluMulMatchesScalar) {
+  for (Isa isa : available_isas()) {
+    ScopedKernelIsa scoped(isa);
+    for (size_t n : {1, 5, 8, 9, 33, 5632}) {
+      auto g = random_vector(n, 3 + n, 12.0f), u = random_vector(n, 4 + n, 2.0f);
+      auto want = g, got = g;
+      silu_mul_scalar(want.data(), u.data(), n);
+      silu_mul(got.data(), u.data(), n);
+      EXPECT_LT(max_rel_diff(got, want), 1e-5f) << "n=" << n;
+    }
+  }
+}
+
+TEST(DecoderOps, GeluTanhKnownValues) {
+  std::vector<float> x = {0.0f, 1.0f, -1.0f, 3.0f};
+  gelu_tanh(x.data(), x.size());
+  // 0.5 x (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))), evaluated in double.
+  const double c = std::sqrt(2.0 / M_PI);
+  const double want[] = {0.0, 0.5 * (1 + std::tanh(c * 1.044715)), -0.5 * (1 - std::tanh(c * 1.044715)),
+                         1.5 * (1 + std::tanh(c * (3 + 0.044715 * 27)))};
+  for (size_t i = 0; i < 4; ++i) EXPECT_NEAR(x[i], want[i], 1e-6);
+}
+
+TEST(DecoderOps, AttendHeadMatchesScalar) {
+  for (Isa isa : available_isas()) {
+    ScopedKernelIsa scoped(isa);
+    for (size_t hd : {8, 64, 100, 128}) {
+      for (size_t n_ctx : {1, 2, 17, 300}) {
+        const size_t ld = hd * 3;  // heads of other groups in between
+        auto q = random_vector(hd, 5 + hd, 2.0f);
+        auto k = random_vector(n_ctx * ld, 6 + n_ctx, 2.0f), v = random_vector(n_ctx * ld, 7 + n_ctx);
+        std::vector<float> s(n_ctx), want(hd), got(hd);
+        attend_head_scalar(q.data(), k.data() + hd, v.data() + hd, ld, n_ctx, hd, 0.125f, s.data(), want.data());
+        attend_head(q.data(), k.data() + hd, v.data() + hd, ld, n_ctx, hd, 0.125f, s.data(), got.data());
+        EXPECT_LT(max_rel_diff(got, want), 1e-5f) << "hd=" << hd << " n_ctx=" << n_ctx;
+      }
+    }
+  }
+}
+
+TEST(DecoderOps, AttendHeadOnePositionIsV) {
+  auto q = random_vector(16, 1), k = random_vector(16, 2), v = random_vector(16, 3);
+  std::vector<float> s(1), out(16);
+  attend_head(q.data(), k.data(), v.data(), 16, 1, 16, 0.25f, s.data(), out.data());
+  for (size_t i = 0; i < 16; ++i) EXPECT_FLOAT_EQ(out[i], v[i]);
+}
+
+TEST(DecoderOps, RopeRotatesPairs) {
+  const size_t hd = 8, heads = 2;
+  std::vector<float> inv = {1.0f, 0.1f, 0.01f, 0.001f};
+  auto x = random_vector(heads * hd, 9);
+  for (bool neox : {true, false}) {
+    auto y = x;
+    rope(y.data(), heads, hd, inv.data(), 7, neox);
+    for (size_t h = 0; h < heads; ++h) {
+      for (size_t i = 0; i < hd / 2; ++i) {
+        const size_t a = neox ? i : 2 * i, b = neox ? i + hd / 2 : 2 * i + 1;
+        const double th = 7.0 * inv[i];
+        const double xa = x[h * hd + a], xb = x[h * hd + b];
+        EXPECT_NEAR(y[h * hd + a], xa * std::cos(th) - xb * std::sin(th), 1e-5);
+        EXPECT_NEAR(y[h * hd + b], xb * std::cos(th) + xa * std::sin(th), 1e-5);
+      }
+    }
+  }
+  // Position 0 is the identity.
+  auto y = x;
+  rope(y.data(), heads, hd, inv.data(), 0, true);
+  EXPECT_EQ(y, x);
+}
+
+}  // namespace
+}  // namespace keel::kernels
