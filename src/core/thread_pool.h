@@ -5,6 +5,12 @@
 //
 // parallel_for returns when every chunk has run. Calls from several threads at
 // once are serialized; a nested call from inside a task runs inline.
+//
+// Waking: after a job, workers spin (pause, then yield) for up to 200 us
+// before sleeping on a condition variable, and the caller spins the
+// same way while waiting for the workers to finish. Back-to-back calls (a
+// decoder's ~150 matrix products per token) then cost about a microsecond of
+// hand-off instead of a futex wake-up each (~10-20 us); an idle pool sleeps.
 #pragma once
 
 #include <atomic>
@@ -36,13 +42,16 @@ class ThreadPool {
   void worker_loop();
   void run_chunks();
 
+  int spin_micros_ = 200;
+
   std::vector<std::thread> workers_;
   std::mutex call_mu_;  // one parallel_for at a time
-  std::mutex mu_;
+  std::mutex mu_;       // guards the sleeps (changes to generation_ / pending_ that wake one)
   std::condition_variable start_cv_, done_cv_;
-  uint64_t generation_ = 0;
-  bool stop_ = false;
-  int active_workers_ = 0;
+  std::atomic<uint64_t> generation_{0};  // bumped (under mu_) to publish a job
+  std::atomic<bool> stop_{false};
+  std::atomic<int> pending_{0};   // workers that have not finished the current job
+  std::atomic<int> sleepers_{0};  // workers blocked on start_cv_
 
   // The current job.
   const std::function<void(int64_t, int64_t)>* fn_ = nullptr;

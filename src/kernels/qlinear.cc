@@ -1,11 +1,18 @@
-// qlinear: the scalar path, dequantizing one row of W at a time. The fast,
-// per-ISA kernels plug in behind qlinear() without changing its contract.
+// qlinear: the front (checks, dispatch, threads) and the scalar twin. The
+// kernels are in qlinear_avx512.cc / qlinear_avx2.cc (decode, see
+// qlinear_internal.h for the scheme) and linear_*.cc (the f32 GEMM
+// micro-kernel that prefill runs on dequantized panels of W).
 #include "kernels/qlinear.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <vector>
 
+#include "core/half.h"
+#include "kernels/internal.h"
+#include "kernels/linear.h"
+#include "kernels/qlinear_internal.h"
 #include "kernels/quantize.h"
 
 namespace keel::kernels {
@@ -21,24 +28,182 @@ bool supported(DType t) {
   }
 }
 
-// y[i, r] for rows r in [r0, r1) of W and every row i of x.
+// Block-quantized weights take the int8 activation path in decode.
+bool quantized_x(DType t) { return dtype_info(t).quantized; }
+
+// Prefill on block-quantized or bf16 weights runs the bf16 GEMM (vdpbf16ps,
+// twice the f32 FMA rate) where the CPU has AVX512_BF16: x and the dequantized
+// W are rounded to bf16 (relative error <= 2^-8 each; the weights' own
+// quantization error is far larger, and llama.cpp quantizes x to 8 bits
+// there). f32 / f16 weights keep the f32 GEMM: bf16 would lose their precision.
+bool prefill_bf16(DType t, size_t m) {
+  return m > detail::kQDotMaxRows && (quantized_x(t) || t == DType::BF16) && kernel_has_avx512_bf16();
+}
+
+float round_bf16(float v) { return bf16_to_f32(f32_to_bf16(v)); }
+
+// Quantized activations of up to kQDotMaxRows rows, reused across calls.
+struct XScratch {
+  std::vector<int8_t> q;
+  std::vector<float> d;
+  std::vector<int32_t> s;
+  detail::QBlocksX quantize(const float* x, size_t m, size_t ldx, size_t k, bool vector) {
+    const size_t nb = k / detail::kQBlock;
+    if (q.size() < m * k) q.resize(m * k);
+    if (d.size() < m * nb) d.resize(m * nb), s.resize(m * nb);
+    for (size_t i = 0; i < m; ++i) {
+      auto f = vector ? detail::quantize_x_blocks_avx2 : detail::quantize_x_blocks_scalar;
+      f(x + i * ldx, k, q.data() + i * k, d.data() + i * nb, s.data() + i * nb);
+    }
+    return {q.data(), d.data(), s.data()};
+  }
+};
+
+// The scalar twin, rows [r0, r1) of W. It rounds as the path qlinear takes
+// under the current kernel_isa() does: decode-shaped calls on block-quantized
+// weights quantize x exactly as the fast path does (the dot product is then
+// the same sum, in another order); bf16 prefill rounds x and W to bf16;
+// everything else is f32.
 void rows_scalar(const float* x, size_t m, size_t ldx, const QuantMatrix& w, float* y, size_t ldy,
                  size_t r0, size_t r1) {
-  std::vector<float> row(w.k());
+  const size_t k = w.k();
+  std::vector<float> row(k);
+  const bool xq = quantized_x(w.type()) && m <= detail::kQDotMaxRows;
+  const bool bf16 = prefill_bf16(w.type(), m);
+  XScratch xs;
+  std::vector<float> xdq;  // the quantized (or bf16-rounded) x as floats
+  if (bf16) {
+    xdq.resize(m * k);
+    for (size_t i = 0; i < m; ++i)
+      for (size_t j = 0; j < k; ++j) xdq[i * k + j] = round_bf16(x[i * ldx + j]);
+  }
+  if (xq) {
+    const size_t nb = k / detail::kQBlock;
+    xs.quantize(x, m, ldx, k, false);
+    xdq.resize(m * k);
+    for (size_t i = 0; i < m; ++i)
+      for (size_t j = 0; j < k; ++j) xdq[i * k + j] = xs.d[i * nb + j / detail::kQBlock] * xs.q[i * k + j];
+  }
   for (size_t r = r0; r < r1; ++r) {
     // Cannot fail: view() checked the type and that k is whole blocks.
-    (void)dequantize_row(w.type(), w.data() + r * w.row_bytes(), row.data(),
-                         static_cast<int64_t>(w.k()));
+    (void)dequantize_row(w.type(), w.data() + r * w.row_bytes(), row.data(), static_cast<int64_t>(k));
+    if (bf16)
+      for (float& v : row) v = round_bf16(v);
     for (size_t i = 0; i < m; ++i) {
-      const float* xi = x + i * ldx;
+      const float* xi = xq || bf16 ? xdq.data() + i * k : x + i * ldx;
       float acc = 0.0f;
-      for (size_t j = 0; j < w.k(); ++j) acc += xi[j] * row[j];
+      for (size_t j = 0; j < k; ++j) acc += xi[j] * row[j];
       y[i * ldy + r] = acc;
     }
   }
 }
 
+void qlinear_scalar_pool(const float* x, size_t m, size_t ldx, const QuantMatrix& w, float* y,
+                         size_t ldy, ThreadPool* pool) {
+  if (!pool) return rows_scalar(x, m, ldx, w, y, ldy, 0, w.n());
+  pool->parallel_for(static_cast<int64_t>(w.n()), [&](int64_t b, int64_t e) {
+    rows_scalar(x, m, ldx, w, y, ldy, static_cast<size_t>(b), static_cast<size_t>(e));
+  }, 16);
+}
+
+// Decode: W rows in chunks, each chunk one task.
+void qlinear_dot(const float* x, size_t m, size_t ldx, const QuantMatrix& w, float* y, size_t ldy,
+                 ThreadPool* pool, bool vnni) {
+  thread_local XScratch xs;
+  detail::QDotArgs a{w.type(), w.data(), w.row_bytes(), w.k(), m, x, ldx, {}, y, ldy};
+  if (quantized_x(w.type())) a.xq = xs.quantize(x, m, ldx, w.k(), true);
+  struct Ctx {
+    const detail::QDotArgs* a;
+    size_t n, rows_per_task;
+    bool vnni;
+  };
+  // About 8 tasks per thread (the machine is shared: a slow thread takes
+  // fewer), at least 16 rows each.
+  const size_t threads = pool ? static_cast<size_t>(pool->num_threads()) : 1;
+  const size_t per = std::max<size_t>(16, (w.n() + 8 * threads - 1) / (8 * threads));
+  Ctx ctx{&a, w.n(), per, vnni};
+  auto run = [](void* p, size_t t) {
+    const Ctx& c = *static_cast<const Ctx*>(p);
+    const size_t r0 = t * c.rows_per_task, r1 = std::min(c.n, r0 + c.rows_per_task);
+    if (c.vnni) detail::qdot_rows_avx512(*c.a, r0, r1);
+    else detail::qdot_rows_avx2(*c.a, r0, r1);
+  };
+  // Waking the pool is not worth it for a matrix read in a few microseconds.
+  const bool big = w.bytes() * m >= (size_t{128} << 10);
+  detail::run_tasks(big ? pool : nullptr, (w.n() + per - 1) / per, run, &ctx);
+}
+
+// Prefill: each task dequantizes kPanels panels of W (`panel` rows each) into
+// the panel layout of linear.cc -- f32 [k][panel], or bf16 [k/2][panel][2]
+// -- and runs the GEMM micro-kernel over all rows of x in blocks of kMc.
+void qlinear_gemm(const float* x, size_t m, size_t ldx, const QuantMatrix& w, float* y, size_t ldy,
+                  ThreadPool* pool, size_t panel, detail::GemmTileFn tile, bool bf16) {
+  const size_t panels_per_task = bf16 ? 4 : 2;
+  struct Ctx {
+    const float* x;
+    size_t m, ldx;
+    const QuantMatrix* w;
+    float* y;
+    size_t ldy, panel, cols_per_task;
+    detail::GemmTileFn tile;
+    bool bf16;
+  } ctx{x, m, ldx, &w, y, ldy, panel, panel * panels_per_task, tile, bf16};
+  auto run = [](void* p, size_t t) {
+    constexpr size_t kMc = 96;
+    const Ctx& c = *static_cast<const Ctx*>(p);
+    const size_t k = c.w->k(), kp = (k + 1) / 2 * 2, n0 = t * c.cols_per_task;
+    const size_t cols = std::min(c.cols_per_task, c.w->n() - n0);
+    const size_t padded = (cols + c.panel - 1) / c.panel * c.panel;
+    thread_local std::vector<uint8_t> buf;
+    const size_t w_bytes = padded * kp * (c.bf16 ? 2 : 4);
+    const size_t scratch_bytes = detail::gemm_scratch_bytes(std::min(kMc, c.m), k);
+    const size_t need = w_bytes + k * sizeof(float) + scratch_bytes + 192;
+    if (buf.size() < need) buf.resize(need);
+    auto align = [](uint8_t* q) { return reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(q) + 63) / 64 * 64); };
+    uint8_t* pw = align(buf.data());
+    float* row = reinterpret_cast<float*>(align(pw + w_bytes));
+    void* scratch = align(reinterpret_cast<uint8_t*>(row + k));
+    std::memset(pw, 0, w_bytes);
+    for (size_t j = 0; j < cols; ++j) {
+      (void)dequantize_row(c.w->type(), c.w->data() + (n0 + j) * c.w->row_bytes(), row, static_cast<int64_t>(k));
+      const size_t q = j / c.panel, col = j % c.panel;
+      if (c.bf16) {
+        uint16_t* pp = reinterpret_cast<uint16_t*>(pw) + q * kp * c.panel;
+        for (size_t e = 0; e < k; ++e) pp[(e / 2) * 2 * c.panel + col * 2 + (e & 1)] = f32_to_bf16(row[e]);
+      } else {
+        float* pp = reinterpret_cast<float*>(pw) + q * k * c.panel;
+        for (size_t e = 0; e < k; ++e) pp[e * c.panel + col] = row[e];
+      }
+    }
+    const detail::GemmArgs g{c.x, c.m, c.ldx, pw, cols, k, nullptr, Epilogue::None, c.y + n0, c.ldy};
+    for (size_t m0 = 0; m0 < c.m; m0 += kMc) c.tile(g, m0, std::min(c.m, m0 + kMc), 0, cols, scratch);
+  };
+  detail::run_tasks(pool, (w.n() + ctx.cols_per_task - 1) / ctx.cols_per_task, run, &ctx);
+}
+
 }  // namespace
+
+namespace detail {
+
+void quantize_x_blocks_scalar(const float* x, size_t k, int8_t* q, float* d, int32_t* s) {
+  for (size_t b = 0; b < k / kQBlock; ++b) {
+    const float* xb = x + b * kQBlock;
+    float amax = 0.0f;
+    for (size_t j = 0; j < kQBlock; ++j) amax = std::max(amax, std::fabs(xb[j]));
+    const float db = amax / 127.0f;
+    const float id = db > 0.0f ? 1.0f / db : 0.0f;
+    int32_t sum = 0;
+    for (size_t j = 0; j < kQBlock; ++j) {
+      const int v = static_cast<int>(std::nearbyint(xb[j] * id));
+      q[b * kQBlock + j] = static_cast<int8_t>(std::clamp(v, -128, 127));
+      sum += q[b * kQBlock + j];
+    }
+    d[b] = db;
+    s[b] = sum;
+  }
+}
+
+}  // namespace detail
 
 Result<QuantMatrix> QuantMatrix::view(DType type, const void* data, size_t n, size_t k) {
   if (!supported(type)) return Error("qlinear: weights of type ", dtype_name(type), " are not supported");
@@ -71,16 +236,23 @@ Result<QuantMatrix> QuantMatrix::prepare(DType type, const void* data, size_t n,
 
 void qlinear_scalar(const float* x, size_t m, size_t ldx, const QuantMatrix& w, float* y,
                     size_t ldy) {
+  if (m == 0) return;
   rows_scalar(x, m, ldx, w, y, ldy, 0, w.n());
 }
 
 void qlinear(const float* x, size_t m, size_t ldx, const QuantMatrix& w, float* y, size_t ldy,
              ThreadPool* pool) {
   if (m == 0) return;
-  if (!pool) return rows_scalar(x, m, ldx, w, y, ldy, 0, w.n());
-  pool->parallel_for(static_cast<int64_t>(w.n()), [&](int64_t b, int64_t e) {
-    rows_scalar(x, m, ldx, w, y, ldy, static_cast<size_t>(b), static_cast<size_t>(e));
-  }, 16);
+  const Isa isa = kernel_isa();
+  if (isa == Isa::Scalar) return qlinear_scalar_pool(x, m, ldx, w, y, ldy, pool);
+  if (m <= detail::kQDotMaxRows) return qlinear_dot(x, m, ldx, w, y, ldy, pool, kernel_has_avx512_vnni());
+  if (prefill_bf16(w.type(), m)) {
+    return qlinear_gemm(x, m, ldx, w, y, ldy, pool, detail::kPanelAvx512, detail::gemm_bf16_avx512_tile, true);
+  }
+  if (isa == Isa::Avx512) {
+    return qlinear_gemm(x, m, ldx, w, y, ldy, pool, detail::kPanelAvx512, detail::gemm_f32_avx512_tile, false);
+  }
+  qlinear_gemm(x, m, ldx, w, y, ldy, pool, detail::kPanelAvx2, detail::gemm_f32_avx2_tile, false);
 }
 
 }  // namespace keel::kernels

@@ -11,6 +11,14 @@
 // qlinear_scalar is the scalar twin every fast path is tested against: it
 // dequantizes each row of W with dequantize_row and sums in f32 (or mirrors
 // exactly whatever activation quantization the fast path uses).
+//
+// Rounding of the fast paths (the scalar twin rounds the same way for the
+// kernel ISA in effect, see kernel_isa()):
+//  * m <= 8, q8_0 / q4_0 / q4_K / q6_K: x is quantized to int8 in blocks of 32
+//    (scale max|x| / 127, round half to even), integer block dot products;
+//  * m > 8, the same types and bf16, with AVX512_BF16: x and dequantized W
+//    rounded to bf16, f32 accumulation;
+//  * otherwise f32 x and f32 (dequantized) W.
 #pragma once
 
 #include <cstddef>

@@ -2,6 +2,9 @@
 // UTF-8 validation, CPU detection.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <atomic>
 #include <cmath>
 #include <cstring>
@@ -145,6 +148,48 @@ TEST(ThreadPool, CoversRangeExactlyOnce) {
       pool.parallel_for(10, [&](int64_t b2, int64_t e2) { total += e2 - b2; });
   });
   EXPECT_EQ(total.load(), 80);
+}
+
+// The spin-then-sleep hand-off: many back-to-back jobs (workers still
+// spinning), jobs after the workers went to sleep, callers on several threads
+// at once, and destruction both while spinning and while asleep.
+TEST(ThreadPool, BackToBackSleepingAndConcurrentCallers) {
+  for (int threads : {2, 3}) {
+    ThreadPool pool(threads);
+    std::atomic<int64_t> total{0};
+    int64_t expect = 0;
+    for (int i = 0; i < 5000; ++i) {
+      const int64_t n = 1 + i % 37;
+      pool.parallel_for(n, [&](int64_t b, int64_t e) { total += e - b; });
+      expect += n;
+    }
+    ASSERT_EQ(total.load(), expect);
+    for (int i = 0; i < 3; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));  // past the spin: workers sleep
+      std::vector<std::atomic<int>> hits(1000);
+      pool.parallel_for(1000, [&](int64_t b, int64_t e) {
+        for (int64_t j = b; j < e; ++j) hits[j]++;
+      });
+      for (auto& h : hits) ASSERT_EQ(h.load(), 1);
+    }
+    std::atomic<int64_t> concurrent{0};
+    std::vector<std::thread> callers;
+    for (int c = 0; c < 3; ++c) {
+      callers.emplace_back([&] {
+        for (int i = 0; i < 500; ++i) pool.parallel_for(64, [&](int64_t b, int64_t e) { concurrent += e - b; });
+      });
+    }
+    for (auto& t : callers) t.join();
+    EXPECT_EQ(concurrent.load(), 3 * 500 * 64);
+  }
+  {
+    ThreadPool pool(2);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // destroyed while asleep
+  }
+  {
+    ThreadPool pool(2);
+    pool.parallel_for(100, [](int64_t, int64_t) {});  // destroyed while spinning
+  }
 }
 
 TEST(Utf8, Validation) {

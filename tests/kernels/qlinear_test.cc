@@ -1,0 +1,197 @@
+// qlinear: every weight type x kernel ISA x a grid of shapes, against
+//  (1) qlinear_scalar, the scalar twin (same activation quantization), and
+//  (2) a double-precision reference: W dequantized by dequantize_row, x as given.
+//
+// Tolerances.
+//  * f32 arithmetic (float weights; and every type when m > kQDotMaxRows,
+//    where x stays f32): |err| <= 1e-5 * sum_j |w_j x_j| (+1e-30). Sums of up
+//    to a few thousand products in float, in any order, stay far inside that.
+//  * decode (m <= kQDotMaxRows) with block-quantized weights: x is rounded to
+//    int8 blocks of 32 with step d_b = max|x in block b| / 127, so each element
+//    moves by at most d_b / 2 and |err| <= sum_j |w_j| d_{b(j)} / 2 plus the
+//    f32 term above. The test uses that bound exactly (no slack factor beyond
+//    the f32 term): it is what the int8 activations can cost at most.
+//  * prefill (m > kQDotMaxRows) on block-quantized or bf16 weights with
+//    AVX512_BF16: x and W rounded to bf16 (8 significant bits), each off by <= 2^-8 relative, so
+//    |err| <= 2 * 2^-8 * sum_j |w_j x_j| (+ the f32 term).
+//  * fast vs scalar twin: the same sum in another order: 1e-5 * sum |w_j x_j|.
+#include "kernels/qlinear.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "kernel_test_util.h"
+#include "kernels/linear.h"
+#include "kernels/quantize.h"
+
+namespace keel::kernels {
+namespace {
+
+using testing::available_isas;
+
+constexpr DType kTypes[] = {DType::F32, DType::F16, DType::BF16, DType::Q8_0,
+                            DType::Q4_0, DType::Q4_K, DType::Q6_K};
+constexpr size_t kDotMaxRows = 8;  // qlinear_internal.h's kQDotMaxRows
+
+std::vector<float> gaussian(size_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> x(n);
+  for (float& v : x) v = dist(rng);
+  return x;
+}
+
+struct Weights {
+  std::vector<uint8_t> bytes;
+  std::vector<double> deq;  // [n, k]
+};
+
+Weights make_weights(DType t, size_t n, size_t k, uint32_t seed) {
+  const std::vector<float> w = gaussian(n * k, seed, 0.05f);
+  const size_t rb = *dtype_row_bytes(t, k);
+  Weights out;
+  out.bytes.resize(n * rb);
+  out.deq.resize(n * k);
+  std::vector<float> row(k);
+  for (size_t r = 0; r < n; ++r) {
+    EXPECT_TRUE(quantize_row(t, w.data() + r * k, out.bytes.data() + r * rb, static_cast<int64_t>(k)).ok());
+    EXPECT_TRUE(dequantize_row(t, out.bytes.data() + r * rb, row.data(), static_cast<int64_t>(k)).ok());
+    for (size_t j = 0; j < k; ++j) out.deq[r * k + j] = row[j];
+  }
+  return out;
+}
+
+struct Shape {
+  size_t m, n, k;
+};
+
+void check(DType t, Isa isa, Shape s, ThreadPool* pool, uint32_t seed) {
+  SCOPED_TRACE(::testing::Message() << dtype_name(t) << " isa=" << isa_name(isa) << " m=" << s.m
+                                    << " n=" << s.n << " k=" << s.k << (pool ? " pool" : ""));
+  const Weights w = make_weights(t, s.n, s.k, seed);
+  auto qm = QuantMatrix::prepare(t, w.bytes.data(), s.n, s.k);
+  ASSERT_TRUE(qm.ok()) << qm.status().message();
+  // Strided x and y: ldx = k + 3, ldy = n + 5, with sentinels in the gaps.
+  const size_t ldx = s.k + 3, ldy = s.n + 5;
+  std::vector<float> x = gaussian(s.m * ldx, seed + 1);
+  // Uneven magnitudes across blocks, as real activations have.
+  for (size_t i = 0; i < x.size(); i += 97) x[i] *= 20.0f;
+  std::vector<float> y(s.m * ldy, -7.0f), ys(s.m * ldy, -7.0f);
+  bool bf16_path = false;
+  {
+    // The twin rounds as the path taken under this ISA does.
+    ScopedKernelIsa scoped(isa);
+    qlinear(x.data(), s.m, ldx, *qm, y.data(), ldy, pool);
+    qlinear_scalar(x.data(), s.m, ldx, *qm, ys.data(), ldy);
+    bf16_path = s.m > kDotMaxRows && (dtype_info(t).quantized || t == DType::BF16) && kernel_has_avx512_bf16();
+  }
+
+  const bool xq = dtype_info(t).quantized && s.m <= kDotMaxRows;
+  int bad = 0;
+  for (size_t i = 0; i < s.m; ++i) {
+    const float* xi = x.data() + i * ldx;
+    for (size_t r = 0; r < s.n; ++r) {
+      double ref = 0, abs_sum = 0, xq_bound = 0;
+      for (size_t b = 0; b < s.k; b += 32) {
+        const size_t e = std::min(s.k, b + 32);
+        double amax = 0, wsum = 0;
+        for (size_t j = b; j < e; ++j) {
+          const double wj = w.deq[r * s.k + j];
+          ref += wj * xi[j];
+          abs_sum += std::fabs(wj * xi[j]);
+          amax = std::max(amax, std::fabs(static_cast<double>(xi[j])));
+          wsum += std::fabs(wj);
+        }
+        xq_bound += wsum * (amax / 127.0) / 2.0;
+      }
+      const double f32_tol = 1e-5 * abs_sum + 1e-30;
+      // bf16 prefill: x and W each rounded to bf16 (relative <= 2^-8 each: 8 significant bits).
+      const double tol = f32_tol + (xq ? xq_bound : 0.0) + (bf16_path ? 2.0 * std::ldexp(1.0, -8) * abs_sum : 0.0);
+      const double got = y[i * ldy + r], twin = ys[i * ldy + r];
+      if (std::fabs(got - ref) > tol || std::fabs(twin - ref) > tol ||
+          std::fabs(got - twin) > f32_tol + (xq ? 1e-5 * xq_bound : 0.0)) {
+        if (++bad <= 5) {
+          ADD_FAILURE() << "y[" << i << "," << r << "] fast " << got << " scalar " << twin << " reference "
+                        << ref << " tolerance " << tol;
+        }
+      }
+    }
+    for (size_t r = s.n; r < ldy && i + 1 < s.m; ++r) {
+      ASSERT_EQ(y[i * ldy + r], -7.0f) << "wrote past n in row " << i;
+    }
+  }
+  EXPECT_EQ(bad, 0);
+}
+
+std::vector<size_t> ks_for(DType t) {
+  const size_t be = dtype_info(t).block_elems;
+  if (be == 1) return {1, 7, 16, 33, 300};
+  if (be == 32) return {32, 96, 320};
+  return {256, 512, 1280};
+}
+
+TEST(QLinear, GridAllTypesAllIsas) {
+  ThreadPool pool(2);
+  uint32_t seed = 1;
+  const size_t ms[] = {1, 2, 3, 4, 5, 8, 9, 13, 100};
+  const size_t ns[] = {1, 17, 70};
+  for (DType t : kTypes) {
+    for (Isa isa : available_isas()) {
+      for (size_t k : ks_for(t)) {
+        for (size_t m : ms) {
+          for (size_t n : ns) {
+            check(t, isa, {m, n, k}, (seed % 2) ? &pool : nullptr, seed);
+            ++seed;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(QLinear, LargeShapesWithPool) {
+  ThreadPool pool(2);
+  for (DType t : kTypes) {
+    for (Isa isa : available_isas()) {
+      check(t, isa, {1, 300, 2048}, &pool, 11);
+      check(t, isa, {600, 33, 256}, &pool, 12);
+    }
+  }
+}
+
+TEST(QLinear, ZeroActivationsAndWeights) {
+  for (DType t : kTypes) {
+    const size_t n = 5, k = 256;
+    std::vector<float> wz(n * k, 0.0f);
+    std::vector<uint8_t> bytes(n * *dtype_row_bytes(t, k));
+    for (size_t r = 0; r < n; ++r)
+      ASSERT_TRUE(quantize_row(t, wz.data() + r * k, bytes.data() + r * *dtype_row_bytes(t, k), k).ok());
+    auto qm = QuantMatrix::view(t, bytes.data(), n, k);
+    ASSERT_TRUE(qm.ok());
+    std::vector<float> x(2 * k, 0.0f);
+    x[3] = 1.0f;
+    std::vector<float> y(2 * n, 1.0f);
+    for (Isa isa : available_isas()) {
+      ScopedKernelIsa scoped(isa);
+      qlinear(x.data(), 2, k, *qm, y.data(), n);
+      for (float v : y) EXPECT_EQ(v, 0.0f) << dtype_name(t) << " " << isa_name(isa);
+    }
+  }
+}
+
+TEST(QLinear, ViewRejectsBadInput) {
+  std::vector<uint8_t> bytes(1024);
+  EXPECT_FALSE(QuantMatrix::view(DType::Q5_K, bytes.data(), 1, 256).ok());
+  EXPECT_FALSE(QuantMatrix::view(DType::Q4_K, bytes.data(), 1, 100).ok());
+  EXPECT_FALSE(QuantMatrix::view(DType::Q8_0, bytes.data(), 0, 32).ok());
+  EXPECT_FALSE(QuantMatrix::view(DType::F32, nullptr, 1, 32).ok());
+  auto st = QuantMatrix::view(DType::Q4_0, bytes.data(), 2, 48);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.status().message().find("48"), std::string::npos) << st.status().message();
+}
+
+}  // namespace
+}  // namespace keel::kernels
