@@ -16,6 +16,7 @@ APT_PACKAGES=(
   python3-torch python3-onnx             # embeddings: PyTorch reference and its ONNX export
   libboost1.81-dev                       # keel serve: Boost.Beast / Asio
   python3-requests                       # keel serve tests: HTTP client
+  python3-jinja2                         # chat templates: transformers' renderer where @huggingface/jinja lacks a filter
   python3-fastapi python3-uvicorn wrk    # keel serve benchmark: the Python baseline, load test
 )
 # Node.js may come from elsewhere than Debian (it does on these machines); only
