@@ -6,8 +6,8 @@ make() writes a `keel make-model` directory with 2 layers and real widths,
 then rewrites the weights so comparisons discriminate: make-model's norms 1,
 biases 0 and N(0, 0.02) matrices leave the norm scales and biases untested
 and the attention near-uniform. Here norm weights are U(0.5, 1.5), biases
-N(0, 0.05), every matrix x2.5 and q/k projections another x4, so logits spread
-and greedy decoding has margins.
+N(0, 0.05), every matrix x2.5 and q/k projections another x`qk_boost`
+(default 4: sharp attention), so logits spread and greedy decoding has margins.
 """
 
 import json
@@ -48,7 +48,7 @@ LLAMA3_ROPE = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "hi
                "original_max_position_embeddings": 64}
 
 
-def tweak(model_dir, seed):
+def tweak(model_dir, seed, qk_boost=4.0):
     path = Path(model_dir) / "model.safetensors"
     f = safetensors_ref.read(str(path))
     rng = np.random.default_rng(seed)
@@ -63,7 +63,7 @@ def tweak(model_dir, seed):
         elif a.ndim == 2:
             a = a * 2.5
             if "q_proj" in name or "k_proj" in name:
-                a = a * 4.0
+                a = a * qk_boost
         out[name] = (t.dtype, t.shape, a.astype("<f4").tobytes())
     safetensors_ref.write(str(path), out, f.metadata)
 
@@ -79,7 +79,7 @@ def make(name, config, tokenizer, seed=3, **overrides):
            "--seed", str(seed), "--out", str(out)]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
-    tweak(out, seed)
+    tweak(out, seed, qk_boost)
     return out
 
 
@@ -96,7 +96,7 @@ def prompts_for(vocab, seed):
     return [[int(x) for x in rng.integers(0, vocab, n)] for n in (1, 5, 17, 40)]
 
 
-def tweak(model_dir, seed):
+def tweak(model_dir, seed, qk_boost=4.0):
     path = Path(model_dir) / "model.safetensors"
     f = safetensors_ref.read(str(path))
     rng = np.random.default_rng(seed)
@@ -110,12 +110,12 @@ def tweak(model_dir, seed):
         elif a.ndim == 2:
             a = a * 2.5
             if "q_proj" in name or "k_proj" in name:
-                a = a * 4.0
+                a = a * qk_boost
         out[name] = (t.dtype, t.shape, a.astype("<f4").tobytes())
     safetensors_ref.write(str(path), out, f.metadata)
 
 
-def make(tmp, name, config, tokenizer, seed=3, **overrides):
+def make(tmp, name, config, tokenizer, seed=3, qk_boost=4.0, **overrides):
     """A tweaked 2-layer model in tmp/name; `config` is a dict or a model dir."""
     out = Path(tmp) / name
     src = Path(tmp) / f"{name}_config"
@@ -127,7 +127,7 @@ def make(tmp, name, config, tokenizer, seed=3, **overrides):
            "--seed", str(seed), "--out", str(out)]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
-    tweak(out, seed)
+    tweak(out, seed, qk_boost)
     return out
 
 
