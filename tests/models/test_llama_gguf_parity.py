@@ -2,7 +2,8 @@
 
 Models (decoder_test_models.py): 2-layer, real-width synthetic models of the
 TinyLlama-1.1B config (llama architecture: q/k rows permuted for GGUF's
-adjacent-pair RoPE, SentencePiece vocabulary), a Qwen3-0.6B-shaped one (q/k
+adjacent-pair RoPE, SentencePiece vocabulary; once more with Llama 3's
+rope_scaling, carried as rope_freqs.weight), a Qwen3-0.6B-shaped one (q/k
 norms, head_dim 128) and a Qwen2.5-0.5B-shaped one (q/k/v biases), converted
 to GGUF (TinyLlama at f32, f16, q8_0 and q4_K; the Qwen shapes at one float and
 one block type each, see CASES). llama.cpp is the prebuilt libllama that
@@ -38,7 +39,7 @@ SOURCE_DIR = Path(os.environ.get("KEEL_SOURCE_DIR", Path(__file__).resolve().par
 sys.path.insert(0, str(SOURCE_DIR / "tests" / "reference"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import llamacpp  # noqa: E402
-from decoder_test_models import KEEL_BIN, MODELS, QWEN2, QWEN3, QWEN_TOK, keel_run, make, prompts_for  # noqa: E402
+from decoder_test_models import KEEL_BIN, LLAMA3_ROPE, MODELS, QWEN2, QWEN3, QWEN_TOK, keel_run, make, prompts_for  # noqa: E402
 
 TMP = Path(os.environ.get("KEEL_TEST_TMP", "/tmp/keel_test_tmp")) / "test_llama_gguf_parity"
 GREEDY = 64
@@ -47,10 +48,14 @@ TOL = {"f32": 1e-3, "f16": 2e-3, "q8_0": 5e-2, "q4_K": 6e-2}
 MODEL_CASES = {
     "tinyllama": lambda: make(TMP, "tinyllama", MODELS / "TinyLlama-1.1B-Chat-v1.0",
                               MODELS / "TinyLlama-1.1B-Chat-v1.0", qk_boost=1.0),
+    # Llama 3's RoPE scaling: keel convert writes rope_freqs.weight as llama.cpp's converter does.
+    "tinyllama_llama3": lambda: make(TMP, "tinyllama_llama3", MODELS / "TinyLlama-1.1B-Chat-v1.0",
+                                     MODELS / "TinyLlama-1.1B-Chat-v1.0", qk_boost=1.0,
+                                     rope_scaling=LLAMA3_ROPE, rope_theta=500000.0),
     "qwen3": lambda: make(TMP, "qwen3", QWEN3, QWEN_TOK, qk_boost=1.0),
     "qwen2": lambda: make(TMP, "qwen2", QWEN2, QWEN_TOK, qk_boost=1.0),
 }
-VOCAB = {"tinyllama": 32000, "qwen3": 151936, "qwen2": 151936}
+VOCAB = {"tinyllama": 32000, "tinyllama_llama3": 32000, "qwen3": 151936, "qwen2": 151936}
 
 _made = {}
 
@@ -77,7 +82,7 @@ def convert(case, outtype):
 # (model, GGUF type, greedy check). Every type on TinyLlama; the Qwen shapes
 # (q/k norms, biases, NEOX RoPE, BPE vocabulary) at one float and one block type.
 CASES = [("tinyllama", "f32", False), ("tinyllama", "f16", True), ("tinyllama", "q8_0", False),
-         ("tinyllama", "q4_K", False), ("qwen3", "f16", True), ("qwen3", "q4_K", False),
+         ("tinyllama", "q4_K", False), ("tinyllama_llama3", "f32", False), ("qwen3", "f16", True), ("qwen3", "q4_K", False),
          ("qwen2", "f32", True), ("qwen2", "q8_0", False)]
 
 
