@@ -43,7 +43,7 @@ class ProtoReader {
     *v = 0;
     for (int shift = 0; shift < 64 && p_ < end_; shift += 7) {
       const uint8_t b = *p_++;
-      *v |= uint64_t{b & 0x7f} << shift;
+      *v |= static_cast<uint64_t>(b & 0x7f) << shift;
       if (!(b & 0x80)) return true;
     }
     return false;
