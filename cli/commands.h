@@ -12,6 +12,7 @@ int cmd_embed(int argc, char** argv);
 int cmd_serve(int argc, char** argv);
 int cmd_generate(int argc, char** argv);
 int cmd_convert(int argc, char** argv);
+int cmd_chat(int argc, char** argv);
 int cmd_quantize(int argc, char** argv);
 
 }  // namespace keel::cli

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <set>
 
 #include "kernels/decoder_ops.h"
 #include "kernels/quantize.h"
@@ -128,12 +127,13 @@ void embedding_row(const ConstTensorView& table, int32_t id, size_t n, float* ou
 
 Status check_batch(std::span<const DecoderInput> batch, size_t vocab, size_t max_context,
                    size_t layers, size_t kv_width) {
-  std::set<const KvCache*> seen;
   for (size_t b = 0; b < batch.size(); ++b) {
     const DecoderInput& in = batch[b];
     if (!in.cache) return Error("input ", b, ": no KV cache");
     if (in.tokens.empty()) return Error("input ", b, ": no tokens");
-    if (!seen.insert(in.cache).second) return Error("input ", b, ": its KV cache is used twice in one batch");
+    // Pairwise (no allocation per decode step; batches are at most a few hundred).
+    for (size_t o = 0; o < b; ++o)
+      if (batch[o].cache == in.cache) return Error("input ", b, ": its KV cache is also input ", o, "'s");
     if (in.cache->layers() != layers || in.cache->kv_width() != kv_width)
       return Error("input ", b, ": the KV cache was made for another model");
     const size_t end = in.cache->length() + in.tokens.size();

@@ -1,5 +1,6 @@
 #include "models/gguf_convert.h"
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -42,7 +43,7 @@ class ProtoReader {
     *v = 0;
     for (int shift = 0; shift < 64 && p_ < end_; shift += 7) {
       const uint8_t b = *p_++;
-      *v |= uint64_t{b & 0x7f} << shift;
+      *v |= static_cast<uint64_t>(b & 0x7f) << shift;
       if (!(b & 0x80)) return true;
     }
     return false;
@@ -374,7 +375,8 @@ Status convert_hf_to_gguf(const ConvertOptions& o) {
   if (!mc.ok()) return mc.status();
   const LlamaConfig* c = mc->llama();
   if (!c) return Error("convert: ", o.model_dir, ": ", mc->model_type, " models are not supported (llama, mistral, qwen2, qwen3)");
-  if (!c->rope_scaling.type.empty())
+  if (!c->rope_scaling.type.empty() && c->rope_scaling.type != "llama3" && c->rope_scaling.type != "linear" &&
+      c->rope_scaling.type != "default")
     return Error("convert: ", o.model_dir, ": rope_scaling '", c->rope_scaling.type, "' is not supported by keel convert yet");
   auto config_json = read_json(dir / "config.json");
   if (!config_json.ok()) return config_json.status();
@@ -399,6 +401,10 @@ Status convert_hf_to_gguf(const ConvertOptions& o) {
   if (config_json->contains("head_dim") && (*config_json)["head_dim"].is_number_integer()) {
     w.set(arch + ".attention.key_length", u32(c->head_dim));
     w.set(arch + ".attention.value_length", u32(c->head_dim));
+  }
+  if (c->rope_scaling.type == "linear") {
+    w.set(arch + ".rope.scaling.type", GgufValue::str("linear"));
+    w.set(arch + ".rope.scaling.factor", GgufValue::f32(static_cast<float>(c->rope_scaling.factor)));
   }
   w.set("general.file_type", GgufValue::u32(file_type(o.out_type)));
   w.set(arch + ".vocab_size", u32(c->vocab_size));
@@ -443,6 +449,26 @@ Status convert_hf_to_gguf(const ConvertOptions& o) {
   const int64_t qw = c->num_attention_heads * hd, kvw = c->num_key_value_heads * hd;
   const DType mat = o.out_type;
   std::vector<OutTensor> out;
+  // Llama 3 RoPE scaling: per-frequency divisors in rope_freqs.weight, first
+  // (LlamaModel.generate_extra_tensors).
+  std::vector<float> rope_factors;
+  if (c->rope_scaling.type == "llama3") {
+    const RopeScaling& rs = c->rope_scaling;
+    const double low_wl = rs.original_max_position_embeddings / rs.low_freq_factor;
+    const double high_wl = rs.original_max_position_embeddings / rs.high_freq_factor;
+    for (int64_t i = 0; i < hd / 2; ++i) {
+      const float freq = 1.0f / std::pow(static_cast<float>(c->rope_theta), static_cast<float>(2 * i) / static_cast<float>(hd));
+      const double wavelen = 2 * 3.14159265358979323846 / freq;
+      if (wavelen < high_wl) rope_factors.push_back(1.0f);
+      else if (wavelen > low_wl) rope_factors.push_back(static_cast<float>(rs.factor));
+      else {
+        const double smooth = (rs.original_max_position_embeddings / wavelen - rs.low_freq_factor) /
+                              (rs.high_freq_factor - rs.low_freq_factor);
+        rope_factors.push_back(static_cast<float>(1.0 / ((1 - smooth) / rs.factor + smooth)));
+      }
+    }
+    out.push_back({"", "rope_freqs.weight", DType::F32, hd / 2, 0});
+  }
   out.push_back({"model.embed_tokens.weight", "token_embd.weight", mat, c->vocab_size, H});
   for (int64_t i = 0; i < c->num_hidden_layers; ++i) {
     const std::string p = str_cat("model.layers.", i, "."), g = str_cat("blk.", i, ".");
@@ -474,6 +500,10 @@ Status convert_hf_to_gguf(const ConvertOptions& o) {
 
   std::vector<std::string> problems;
   for (auto& t : out) {
+    if (t.src.empty()) {  // computed here (rope_freqs)
+      if (Status st = w.add_tensor(t.name, t.type, Shape{t.rows}); !st.ok()) problems.push_back(st.message());
+      continue;
+    }
     const auto* e = ckpt->find(t.src);
     if (!e) { problems.push_back(str_cat("missing tensor '", t.src, "'")); continue; }
     const Shape& s = e->tensor->shape;
@@ -491,6 +521,7 @@ Status convert_hf_to_gguf(const ConvertOptions& o) {
   }
   return w.write(o.out_path, [&](size_t i, std::span<uint8_t> dst) -> Status {
     const OutTensor& t = out[i];
+    if (t.src.empty()) return quantize_row(t.type, rope_factors.data(), dst.data(), t.rows);
     const auto view = ckpt->view(*ckpt->find(t.src));
     const int64_t n = view.numel();
     std::vector<float> f(static_cast<size_t>(n));

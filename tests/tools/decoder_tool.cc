@@ -1,6 +1,6 @@
 // decoder_tool --model <dir|gguf> [--dtype f32|f16|bf16] < request.json
 // Runs keel's decoder forward pass for the Python parity tests. Request:
-//   {"prompts": [[ids...], ...], "greedy": N, "threads": 2}
+//   {"prompts": [[ids...], ...], "greedy": N or [N per prompt], "threads": 2}
 // Each prompt is prefilled alone (own KV cache), then N greedy tokens are
 // decoded, one forward pass per token. Response on stdout:
 //   {"logits": [[vocab floats of the prompt's next token], ...],
@@ -40,12 +40,15 @@ int main(int argc, char** argv) {
   }
   keel::DecoderModel& m = **model;
   keel::ThreadPool pool(req.value("threads", 2));
-  const int greedy = req.value("greedy", 0);
+  const nlohmann::json greedy_field = req.value("greedy", nlohmann::json(0));
   nlohmann::json out = {{"logits", nlohmann::json::array()}, {"greedy", nlohmann::json::array()},
                         {"margins", nlohmann::json::array()}};
   std::vector<float> logits(m.vocab_size());
+  size_t index = 0;
   for (const auto& p : req.at("prompts")) {
     const std::vector<int32_t> ids = p.get<std::vector<int32_t>>();
+    const int greedy = greedy_field.is_array() ? greedy_field.at(index).get<int>() : greedy_field.get<int>();
+    ++index;
     keel::KvCache cache = m.new_cache(ids.size() + greedy + 1);
     keel::DecoderInput in{&cache, ids};
     if (auto s = m.forward({&in, 1}, logits.data(), &pool); !s.ok()) {

@@ -127,8 +127,15 @@ Result<std::unique_ptr<LlamaModel>> LlamaModel::from_gguf(std::shared_ptr<const 
   auto theta = m.real("rope.freq_base", 10000.0);
   if (!theta.ok()) return theta.status();
   c.rope_theta = *theta;
-  if (const GgufValue* st = m.find("rope.scaling.type"); st && st->as_string() && *st->as_string() != "none")
-    return Error(f.source(), ": rope scaling '", *st->as_string(), "' is not supported");
+  if (const GgufValue* st = m.find("rope.scaling.type"); st && st->as_string() && *st->as_string() != "none") {
+    if (*st->as_string() != "linear")
+      return Error(f.source(), ": rope scaling '", *st->as_string(), "' is not supported (linear; llama3 via rope_freqs)");
+    auto factor = m.real("rope.scaling.factor", 1.0);
+    if (!factor.ok()) return factor.status();
+    if (!(*factor > 0)) return Error(f.source(), ": rope.scaling.factor must be positive");
+    c.rope_scaling.type = "linear";
+    c.rope_scaling.factor = *factor;
+  }
   const GgufTensorInfo* embd = f.find_tensor("token_embd.weight");
   if (!embd || embd->shape.rank() != 2) return Error(f.source(), ": missing tensor 'token_embd.weight'");
   c.vocab_size = embd->shape[0];
@@ -153,6 +160,16 @@ Result<std::unique_ptr<LlamaModel>> LlamaModel::from_gguf(std::shared_ptr<const 
       },
       f.source());
   KEEL_RETURN_IF_ERROR(model->load(w, /*gguf_names=*/true));
+  // Llama 3.1-style RoPE scaling comes as per-frequency divisors (llama.cpp's
+  // converter writes rope_freqs.weight; theta_i = pos * base^(-2i/d) / f_i).
+  if (f.find_tensor("rope_freqs.weight")) {
+    std::vector<float> div = w.vector("rope_freqs.weight", model->inv_freq_.size());
+    KEEL_RETURN_IF_ERROR(w.status());
+    for (size_t i = 0; i < div.size(); ++i) {
+      if (!(div[i] > 0.0f)) return Error(f.source(), ": rope_freqs.weight[", i, "] is not positive");
+      model->inv_freq_[i] /= div[i];
+    }
+  }
   model->file_ = file;
   return model;
 }

@@ -1,0 +1,106 @@
+"""`keel generate` end to end on a 2-layer GPT-2 (real config and tokenizer,
+tweaked random weights, decoder_test_models.py): the prompt's ids come from HF
+tokenizers (Node binding), the expected continuation from the PyTorch
+reference (tests/reference/llama_ref.py, greedy over the whole sequence each
+step), its text from HF tokenizers' decode. keel must stream exactly that text
+with --temperature 0, stop before a --stop string, and report its stats line;
+bad invocations are errors with messages.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+SOURCE_DIR = Path(os.environ.get("KEEL_SOURCE_DIR", Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(SOURCE_DIR / "tests" / "reference"))
+sys.path.insert(0, str(SOURCE_DIR / "tests" / "models"))
+import llama_ref  # noqa: E402
+from decoder_test_models import KEEL_BIN, MODELS, PEERS, make  # noqa: E402
+
+TMP = Path(os.environ.get("KEEL_TEST_TMP", "/tmp/keel_test_tmp")) / "test_generate"
+PROMPT = "The quick brown fox jumps over"
+N = 24
+
+torch.set_num_threads(2)
+
+_model = []
+
+
+def model():
+    if not _model:
+        _model.append(make(TMP, "gpt2", MODELS / "gpt2", MODELS / "gpt2", seed=11))
+    return _model[0]
+
+
+def hf(script, *args):
+    r = subprocess.run(["node", "-e", script, str(PEERS), str(MODELS / "gpt2" / "tokenizer.json"), *args],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+ENCODE = """
+const [m, t, text] = process.argv.slice(1);
+const { Tokenizer } = require(require('path').resolve(m, 'tokenizers'));
+const tok = Tokenizer.fromString(require('fs').readFileSync(t, 'utf8'));
+tok.encode(text, null, { addSpecialTokens: true }).then((e) => console.log(JSON.stringify(e.getIds())));
+"""
+DECODE = """
+const [m, t, ids] = process.argv.slice(1);
+const { Tokenizer } = require(require('path').resolve(m, 'tokenizers'));
+const tok = Tokenizer.fromString(require('fs').readFileSync(t, 'utf8'));
+tok.decode(JSON.parse(ids), true).then((s) => console.log(JSON.stringify(s)));
+"""
+
+
+def expected_text():
+    ids = hf(ENCODE, PROMPT)
+    with torch.no_grad():
+        gen = llama_ref.load(model()).greedy(ids, N)
+    return hf(DECODE, json.dumps(gen))
+
+
+def generate(*args):
+    return subprocess.run([str(KEEL_BIN), "generate", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_greedy_text_matches_reference():
+    want = expected_text()
+    r = generate("--model", str(model()), "--prompt", PROMPT, "--temperature", "0", "--max-tokens", str(N),
+                 "--threads", "2", "--ignore-eos")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == want + "\n"
+    assert len(want) > 20
+    assert f"generated {N} tokens" in r.stderr and "tokens/s" in r.stderr, r.stderr
+
+    # A stop string inside the text: output ends right before it.
+    stop = want[len(want) // 2:len(want) // 2 + 3]
+    r = generate("--model", str(model()), "--prompt", PROMPT, "--temperature", "0", "--max-tokens", str(N),
+                 "--threads", "2", "--ignore-eos", "--stop", stop)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == want[:want.find(stop)] + "\n"
+    assert "finish: stop" in r.stderr
+
+
+def test_sampling_is_reproducible_with_a_seed():
+    args = ["--model", str(model()), "--prompt", PROMPT, "--temperature", "1.0", "--top-k", "50",
+            "--max-tokens", "12", "--threads", "2", "--ignore-eos"]
+    a, b, c = generate(*args, "--seed", "5"), generate(*args, "--seed", "5"), generate(*args, "--seed", "6")
+    assert a.returncode == 0 and b.returncode == 0 and c.returncode == 0, a.stderr
+    assert a.stdout == b.stdout
+    assert a.stdout != c.stdout
+
+
+def test_bad_invocations_are_errors():
+    r = generate("--model", str(TMP / "missing"), "--prompt", "x")
+    assert r.returncode == 1 and "missing" in r.stderr
+    r = generate("--model", str(model()))
+    assert r.returncode == 2 and "--prompt is required" in r.stderr
+    r = generate("--model", str(model()), "--prompt", "x", "--temperature", "hot")
+    assert r.returncode == 2 and "--temperature" in r.stderr
+    r = generate("--model", str(model()), "--prompt", "x", "--dtype", "q3")
+    assert r.returncode == 1 and "dtype" in r.stderr
