@@ -179,4 +179,12 @@ void cached_attention(std::span<const DecoderInput> batch, std::span<const Token
   else run(0, tasks);
 }
 
+Result<std::optional<DType>> parse_convert_dtype(std::string_view dtype) {
+  if (dtype.empty()) return std::optional<DType>();
+  if (dtype == "f32") return std::optional<DType>(DType::F32);
+  if (dtype == "f16") return std::optional<DType>(DType::F16);
+  if (dtype == "bf16") return std::optional<DType>(DType::BF16);
+  return Error("dtype must be f32, f16 or bf16, got '", dtype, "'");
+}
+
 }  // namespace keel::decoder

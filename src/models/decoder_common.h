@@ -67,6 +67,10 @@ class WeightLoader {
 // y[m, out] = x[m, in] W^T + b.
 void linear(const float* x, size_t m, const Linear& lin, float* y, ThreadPool* pool);
 
+// DecoderLoadOptions::dtype for safetensors: "" keeps the stored type;
+// "f32", "f16" or "bf16" converts at load.
+Result<std::optional<DType>> parse_convert_dtype(std::string_view dtype);
+
 // Dequantizes row `id` of an embedding table [vocab, n] into out[n].
 void embedding_row(const ConstTensorView& table, int32_t id, size_t n, float* out);
 

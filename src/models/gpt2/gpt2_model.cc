@@ -18,11 +18,9 @@ Result<std::unique_ptr<Gpt2Model>> Gpt2Model::from_hf(const std::string& dir, co
   auto ckpt = SafetensorsCheckpoint::open(dir);
   if (!ckpt.ok()) return ckpt.status();
   auto shared = std::make_shared<SafetensorsCheckpoint>(std::move(ckpt).value());
-  std::optional<DType> convert;
-  if (options.dtype == "f32") convert = DType::F32;
-  else if (options.dtype == "f16") convert = DType::F16;
-  else if (options.dtype == "bf16") convert = DType::BF16;
-  else if (!options.dtype.empty()) return Error("dtype must be f32, f16 or bf16, got '", options.dtype, "'");
+  auto parsed_dtype = decoder::parse_convert_dtype(options.dtype);
+  if (!parsed_dtype.ok()) return parsed_dtype.status();
+  const std::optional<DType> convert = *parsed_dtype;
 
   auto model = std::make_unique<Gpt2Model>();
   Gpt2Config& c = model->config_;
