@@ -19,7 +19,11 @@ mkdir -p "$log_dir"
 run_ctest() {
   local dir=$1 label=$2 log=$log_dir/ctest_$2.log
   echo "== ctest ($label)"
-  (cd "$dir" && ctest -j "$JOBS" --output-on-failure --timeout 1200) >"$log" 2>&1
+  df -h "$dir" >"$log" 2>&1
+  (cd "$dir" && ctest -j "$JOBS" --output-on-failure --timeout 1200) >>"$log" 2>&1
+  # The models and outputs the tests wrote (the Python tests remove theirs as
+  # they finish; tests/run_pytest.sh) are not needed by the next stage.
+  [ "${KEEL_KEEP_TEST_TMP:-0}" = 1 ] || rm -rf "$dir/test_tmp"
   grep -E "^[0-9]+% tests passed" "$log" || true
   grep -A3 -E "The following tests FAILED" "$log" | head -40 || true
   local line total fail

@@ -249,7 +249,10 @@ def run_parity(tmp, name, model_dir, texts, dtypes, int8_min_cos=0.999):
 def test_minilm_parity(tmp):
     """all-MiniLM-L6-v2's config (6 layers, hidden 384, 12 heads), 210 inputs."""
     model_dir = make_model(tmp / "minilm", seed=11)
-    run_parity(tmp, "minilm", model_dir, corpus(210, seed=1), ["bf16", "int8"])
+    try:
+        run_parity(tmp, "minilm", model_dir, corpus(210, seed=1), ["bf16", "int8"])
+    finally:
+        shutil.rmtree(model_dir, ignore_errors=True)
 
 
 def test_bert_base_parity(tmp):
@@ -258,7 +261,10 @@ def test_bert_base_parity(tmp):
     model_dir = make_model(tmp / "bert_base", seed=12, hidden_size=768, num_hidden_layers=12,
                            num_attention_heads=12, intermediate_size=3072)
     texts = corpus(200, seed=2, max_words=64)  # plus the 510..700-word edge cases
-    run_parity(tmp, "bert_base", model_dir, texts, ["bf16", "int8"])
+    try:
+        run_parity(tmp, "bert_base", model_dir, texts, ["bf16", "int8"])
+    finally:
+        shutil.rmtree(model_dir, ignore_errors=True)
 
 
 # --- pooling, stored dtypes, truncation, trace, errors: a small 2-layer model --

@@ -28,6 +28,7 @@ within twice the measured logit error; after it the sequences may part); all
 """
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -86,9 +87,27 @@ CASES = [("tinyllama", "f32", False), ("tinyllama", "f16", True), ("tinyllama", 
          ("qwen2", "f32", True), ("qwen2", "q8_0", False)]
 
 
+# Real-width models are large (up to 0.8 GB a file): each GGUF is removed once
+# checked, each model once its last case ran, so the test never holds more
+# than one model and one GGUF on disk.
+_cases_left = {}
+for _case, _, _ in CASES:
+    _cases_left[_case] = _cases_left.get(_case, 0) + 1
+
+
 @pytest.mark.parametrize("case,outtype,greedy", CASES)
 def test_keel_matches_llama_cpp(case, outtype, greedy, llama_cpp):
     gguf = convert(case, outtype)
+    try:
+        check_case(case, outtype, greedy, llama_cpp, gguf)
+    finally:
+        gguf.unlink(missing_ok=True)
+        _cases_left[case] -= 1
+        if _cases_left[case] == 0 and case in _made:
+            shutil.rmtree(_made.pop(case), ignore_errors=True)
+
+
+def check_case(case, outtype, greedy, llama_cpp, gguf):
     prompts = prompts_for(VOCAB[case], seed=len(case), lengths=(1, 6, 33))
     # 64 greedy tokens for the first prompt.
     keel = keel_run(gguf, prompts, [GREEDY if greedy else 0] + [0] * (len(prompts) - 1))

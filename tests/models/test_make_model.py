@@ -10,6 +10,7 @@ strictly into torch module trees named like transformers' modules.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -48,10 +49,14 @@ def make_model(model_dir, out, *args, env=None):
     return out
 
 
-@pytest.fixture(scope="module")
-def tmp():
-    TMP.mkdir(parents=True, exist_ok=True)
-    return TMP
+@pytest.fixture()
+def tmp(request):
+    """A folder per test, removed after it: the real-width models are large."""
+    d = TMP / request.node.name.replace("/", "_")
+    shutil.rmtree(d, ignore_errors=True)
+    d.mkdir(parents=True)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
 
 
 # --- expected tensors, from the HF module definitions --------------------------
