@@ -120,4 +120,18 @@ void attend_head(const float* q, const float* k, const float* v, size_t ld_kv, s
   for (size_t j = 0; j < n_ctx; ++j) detail::axpy_avx2(scores[j] * inv, v + j * ld_kv, out, head_dim);
 }
 
+void attend_group_scalar(const float* q, size_t group, const float* k, const float* v, size_t ld_kv,
+                         size_t n_ctx, size_t head_dim, float scale, float* scores, float* out) {
+  for (size_t g = 0; g < group; ++g)
+    attend_head_scalar(q + g * head_dim, k, v, ld_kv, n_ctx, head_dim, scale, scores, out + g * head_dim);
+}
+
+void attend_group(const float* q, size_t group, const float* k, const float* v, size_t ld_kv,
+                  size_t n_ctx, size_t head_dim, float scale, float* scores, float* out) {
+  if (use_avx2() && head_dim % 8 == 0)
+    return detail::attend_group_avx2(q, group, k, v, ld_kv, n_ctx, head_dim, scale, scores, out);
+  for (size_t g = 0; g < group; ++g)
+    attend_head(q + g * head_dim, k, v, ld_kv, n_ctx, head_dim, scale, scores, out + g * head_dim);
+}
+
 }  // namespace keel::kernels

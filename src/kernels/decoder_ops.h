@@ -38,8 +38,21 @@ void attend_head(const float* q, const float* k, const float* v, size_t ld_kv, s
 void attend_head_scalar(const float* q, const float* k, const float* v, size_t ld_kv, size_t n_ctx,
                         size_t head_dim, float scale, float* scores, float* out);
 
+// The `group` query heads that share one KV head, over the same window:
+// attend_head for each, with each K and V row read once for all of them
+// (grouped-query attention: Llama 2 70B / 3, Mistral and Qwen share a KV
+// head among 2-8 query heads). q, out: [group x head_dim], heads contiguous;
+// scores: group * n_ctx floats of scratch.
+void attend_group(const float* q, size_t group, const float* k, const float* v, size_t ld_kv,
+                  size_t n_ctx, size_t head_dim, float scale, float* scores, float* out);
+void attend_group_scalar(const float* q, size_t group, const float* k, const float* v, size_t ld_kv,
+                         size_t n_ctx, size_t head_dim, float scale, float* scores, float* out);
+
 namespace detail {
 // Per-ISA primitives (decoder_ops_avx2.cc).
+// attend_group with head_dim a multiple of 8.
+void attend_group_avx2(const float* q, size_t group, const float* k, const float* v, size_t ld_kv,
+                       size_t n_ctx, size_t head_dim, float scale, float* scores, float* out);
 float dot_avx2(const float* a, const float* b, size_t n);
 void axpy_avx2(float a, const float* x, float* y, size_t n);  // y += a x
 float sum_squares_avx2(const float* x, size_t n);

@@ -160,19 +160,20 @@ void cached_attention(std::span<const DecoderInput> batch, std::span<const Token
                       size_t head_dim, float scale, float* out, ThreadPool* pool) {
   const size_t group = n_heads / n_kv_heads;
   const size_t kv_width = n_kv_heads * head_dim;
-  const int64_t tasks = static_cast<int64_t>(slots.size() * n_heads);
+  // One task per (token, KV head): its `group` query heads read each K and V row once.
+  const int64_t tasks = static_cast<int64_t>(slots.size() * n_kv_heads);
   auto run = [&](int64_t begin, int64_t end) {
     thread_local std::vector<float> scores;  // grows to the longest context, then stays
     for (int64_t task = begin; task < end; ++task) {
-      const size_t t = static_cast<size_t>(task) / n_heads, h = static_cast<size_t>(task) % n_heads;
+      const size_t t = static_cast<size_t>(task) / n_kv_heads, kvh = static_cast<size_t>(task) % n_kv_heads;
       const TokenSlot s = slots[t];
       const KvCache& cache = *batch[s.input].cache;
       const size_t n_ctx = s.pos + 1;
-      float* sc = grow(scores, n_ctx);
-      const size_t kv_col = (h / group) * head_dim;
-      kernels::attend_head(q + t * ldq + h * head_dim, cache.k(layer, 0) + kv_col,
-                           cache.v(layer, 0) + kv_col, kv_width, n_ctx, head_dim, scale, sc,
-                           out + t * n_heads * head_dim + h * head_dim);
+      float* sc = grow(scores, n_ctx * group);
+      const size_t kv_col = kvh * head_dim, h0 = kvh * group;
+      kernels::attend_group(q + t * ldq + h0 * head_dim, group, cache.k(layer, 0) + kv_col,
+                            cache.v(layer, 0) + kv_col, kv_width, n_ctx, head_dim, scale, sc,
+                            out + t * n_heads * head_dim + h0 * head_dim);
     }
   };
   if (pool) pool->parallel_for(tasks, run, 1);

@@ -80,6 +80,39 @@ TEST(DecoderOps, AttendHeadMatchesScalar) {
   }
 }
 
+TEST(DecoderOps, AttendGroupMatchesScalar) {
+  for (Isa isa : available_isas()) {
+    ScopedKernelIsa scoped(isa);
+    for (size_t hd : {8, 36, 64, 80, 128, 136}) {
+      for (size_t group : {1, 2, 3, 7, 8}) {
+        for (size_t n_ctx : {1, 7, 8, 9, 63, 64, 65, 300, 1030}) {
+          const size_t ld = hd * 3;  // other KV heads in between
+          auto q = random_vector(group * hd, 5 + hd + group, 2.0f);
+          auto k = random_vector(n_ctx * ld, 6 + n_ctx, 2.0f), v = random_vector(n_ctx * ld, 7 + n_ctx);
+          std::vector<float> s(group * n_ctx), want(group * hd), got(group * hd, NAN);
+          attend_group_scalar(q.data(), group, k.data() + hd, v.data() + hd, ld, n_ctx, hd, 0.125f, s.data(),
+                              want.data());
+          attend_group(q.data(), group, k.data() + hd, v.data() + hd, ld, n_ctx, hd, 0.125f, s.data(), got.data());
+          ASSERT_LT(max_rel_diff(got, want), 2e-5f) << "hd=" << hd << " group=" << group << " n_ctx=" << n_ctx;
+        }
+      }
+    }
+  }
+}
+
+TEST(DecoderOps, AttendGroupSharpScoresAreStable) {
+  // Large scores (softmax close to one-hot) must not overflow: out is the
+  // V row of the winning key.
+  const size_t hd = 64, group = 4, n_ctx = 40;
+  std::vector<float> q(group * hd, 0.0f), k(n_ctx * hd, 0.0f), v = random_vector(n_ctx * hd, 9);
+  for (size_t g = 0; g < group; ++g) q[g * hd + g] = 1000.0f;
+  for (size_t g = 0; g < group; ++g) k[(3 * g + 1) * hd + g] = 1000.0f;  // key 3g+1 wins for head g
+  std::vector<float> s(group * n_ctx), out(group * hd);
+  attend_group(q.data(), group, k.data(), v.data(), hd, n_ctx, hd, 0.125f, s.data(), out.data());
+  for (size_t g = 0; g < group; ++g)
+    for (size_t d = 0; d < hd; ++d) ASSERT_FLOAT_EQ(out[g * hd + d], v[(3 * g + 1) * hd + d]) << g << " " << d;
+}
+
 TEST(DecoderOps, AttendHeadOnePositionIsV) {
   auto q = random_vector(16, 1), k = random_vector(16, 2), v = random_vector(16, 3);
   std::vector<float> s(1), out(16);
