@@ -42,7 +42,7 @@ constexpr const char* kUsage =
     "  --api-key          require 'Authorization: Bearer KEY' (or env KEEL_API_KEY)\n"
     "  --dtype            compute type of the linear layers: f32 (default), bf16, int8\n"
     "  --threads          compute threads per model (default 0 = every core)\n"
-    "  --max-batch-tokens tokens per forward pass (default 16384)\n"
+    "  --max-batch-tokens tokens per forward pass (default 2048)\n"
     "  --max-wait-us      longest wait to fill a batch (default 2000)\n"
     "  --max-queue        embedding requests waiting per model; more get 429 (default 1024)\n"
     "  --max-concurrent-requests  API requests in flight; more get 429 (default 512)\n"
@@ -124,7 +124,7 @@ int cmd_serve(int argc, char** argv) {
   };
   IntFlag ints[] = {{"port", 0, 65535, 8080},
                     {"threads", 0, 1024, 0},
-                    {"max-batch-tokens", 1, 1 << 24, 16384},
+                    {"max-batch-tokens", 1, 1 << 24, 2048},
                     {"max-wait-us", 0, 10'000'000, 2000},
                     {"max-queue", 1, 1 << 24, 1024},
                     {"max-concurrent-requests", 1, 1 << 24, 512},

@@ -81,6 +81,11 @@ inline __m256 hsum8(const __m256* a) {
 inline void scores_8_rows(const float* q, size_t group, const float* k, size_t ld_kv, size_t j0,
                           size_t n_ctx, size_t head_dim, float* scores) {
   const float* kj = k + j0 * ld_kv;
+  // The next block's rows: in decode they come from DRAM (or L3), one head's
+  // slice of each cache row at a stride the hardware prefetcher follows late.
+  if (j0 + 16 <= n_ctx)
+    for (int r = 0; r < 8; ++r)
+      for (size_t d = 0; d < head_dim; d += 16) _mm_prefetch(reinterpret_cast<const char*>(kj + (8 + r) * ld_kv + d), _MM_HINT_T0);
   for (size_t g = 0; g < group; ++g) {
     const float* qg = q + g * head_dim;
     __m256 acc[8];
@@ -99,6 +104,8 @@ template <int NV>
 void accumulate_v(const float* p, size_t group, const float* v, size_t ld_kv, size_t j0, size_t j1,
                   size_t n_ctx, size_t head_dim, size_t dc, float* out) {
   for (size_t g = 0; g < group; ++g) {
+    // The first head pulls the block's rows in; ask for each row 8 ahead.
+    const bool fetch = g == 0;
     const float* pg = p + g * n_ctx;
     float* og = out + g * head_dim + dc;
     __m256 acc[NV];
@@ -106,6 +113,8 @@ void accumulate_v(const float* p, size_t group, const float* v, size_t ld_kv, si
     for (size_t j = j0; j < j1; ++j) {
       const __m256 pj = _mm256_broadcast_ss(pg + j);
       const float* vj = v + j * ld_kv + dc;
+      if (fetch && j + 8 < n_ctx)
+        for (int i = 0; i < NV; i += 2) _mm_prefetch(reinterpret_cast<const char*>(vj + 8 * ld_kv + 8 * i), _MM_HINT_T0);
       for (int i = 0; i < NV; ++i) acc[i] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vj + 8 * i), acc[i]);
     }
     for (int i = 0; i < NV; ++i) _mm256_storeu_ps(og + 8 * i, acc[i]);

@@ -26,7 +26,10 @@
 namespace keel::runtime {
 
 struct SchedulerOptions {
-  size_t max_batch_tokens = 16384;                   // tokens per forward pass
+  // Tokens per forward pass. 2048 already fills the GEMMs (32 medium
+  // requests); larger batches only raise peak activation memory (~28 bytes x
+  // hidden per token for BERT) without more throughput (docs/benchmarks.md).
+  size_t max_batch_tokens = 2048;
   std::chrono::microseconds max_wait{2000};          // to fill a batch once work is queued
   size_t max_queue = 1024;                           // jobs waiting; more are refused
 };

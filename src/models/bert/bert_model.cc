@@ -1,5 +1,6 @@
 #include "models/bert/bert_model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -70,16 +71,20 @@ Status BertModel::forward(const PackedBatch& batch, std::vector<float>& hidden, 
   const size_t n_heads = static_cast<size_t>(config_.num_attention_heads), head_dim = H / n_heads;
   const float eps = static_cast<float>(config_.layer_norm_eps);
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-  auto emit = [&](std::string_view name, int layer, const std::vector<float>& x, size_t cols) {
-    if (trace) trace(name, layer, x.data(), T, cols);
+  auto emit = [&](std::string_view name, int layer, const float* x, size_t cols) {
+    if (trace) trace(name, layer, x, T, cols);
   };
 
   std::vector<float> x(T * H);            // x: [T, H], the residual stream
   std::vector<float> tmp(T * H);          // [T, H]
-  std::vector<float> ctx(T * H);          // [T, H]
   std::vector<float> next(T * H);         // [T, H]: add & LayerNorm writes here, then swaps with x
-  std::vector<float> qkv(T * 3 * H);      // [T, 3H]: q | k | v
-  std::vector<float> ffn(T * I);          // [T, I]
+  // The attention's [T, 3H] q | k | v and [T, H] context are dead before the
+  // feed-forward's [T, I] exists: one buffer holds either (peak activation
+  // memory 3TH + max(4H, I) T instead of 7TH + IT floats).
+  std::vector<float> work(T * std::max(4 * H, I));
+  float* qkv = work.data();                // [T, 3H]
+  float* ctx = work.data() + T * 3 * H;    // [T, H]
+  float* ffn = work.data();                // [T, I]
 
   // Embeddings: LayerNorm(word + position + token type); positions restart at
   // 0 in every sequence.
@@ -98,30 +103,30 @@ Status BertModel::forward(const PackedBatch& batch, std::vector<float>& hidden, 
   kernels::add_layer_norm(x.data(), tmp.data(), w.embed_norm.gamma.data(), w.embed_norm.beta.data(), eps,
                           next.data(), T, H, pool);
   std::swap(x, next);
-  emit("embeddings", -1, x, H);
+  emit("embeddings", -1, x.data(), H);
 
   for (size_t l = 0; l < w.layers.size(); ++l) {
     const BertLayerWeights& L = w.layers[l];
     const int li = static_cast<int>(l);
     // Self-attention: softmax(q k^T / sqrt(d)) v per head, within each sequence.
-    kernels::linear(x.data(), T, H, L.qkv.w, L.qkv.b.data(), Epilogue::None, qkv.data(), 3 * H, pool);
+    kernels::linear(x.data(), T, H, L.qkv.w, L.qkv.b.data(), Epilogue::None, qkv, 3 * H, pool);
     emit("qkv", li, qkv, 3 * H);
-    kernels::attention(qkv.data(), qkv.data() + H, qkv.data() + 2 * H, 3 * H, batch.offsets.data(),
-                       batch.num_sequences(), n_heads, head_dim, scale, ctx.data(), H, pool);
+    kernels::attention(qkv, qkv + H, qkv + 2 * H, 3 * H, batch.offsets.data(),
+                       batch.num_sequences(), n_heads, head_dim, scale, ctx, H, pool);
     emit("context", li, ctx, H);
-    kernels::linear(ctx.data(), T, H, L.attn_out.w, L.attn_out.b.data(), Epilogue::None, tmp.data(), H, pool);
+    kernels::linear(ctx, T, H, L.attn_out.w, L.attn_out.b.data(), Epilogue::None, tmp.data(), H, pool);
     kernels::add_layer_norm(tmp.data(), x.data(), L.attn_norm.gamma.data(), L.attn_norm.beta.data(), eps,
                             next.data(), T, H, pool);
     std::swap(x, next);
-    emit("attention", li, x, H);
+    emit("attention", li, x.data(), H);
     // Feed-forward: GELU(x W1 + b1) W2 + b2.
-    kernels::linear(x.data(), T, H, L.ffn_in.w, L.ffn_in.b.data(), Epilogue::Gelu, ffn.data(), I, pool);
+    kernels::linear(x.data(), T, H, L.ffn_in.w, L.ffn_in.b.data(), Epilogue::Gelu, ffn, I, pool);
     emit("intermediate", li, ffn, I);
-    kernels::linear(ffn.data(), T, I, L.ffn_out.w, L.ffn_out.b.data(), Epilogue::None, tmp.data(), H, pool);
+    kernels::linear(ffn, T, I, L.ffn_out.w, L.ffn_out.b.data(), Epilogue::None, tmp.data(), H, pool);
     kernels::add_layer_norm(tmp.data(), x.data(), L.ffn_norm.gamma.data(), L.ffn_norm.beta.data(), eps,
                             next.data(), T, H, pool);
     std::swap(x, next);
-    emit("output", li, x, H);
+    emit("output", li, x.data(), H);
   }
   hidden = std::move(x);
   return Status::Ok();
