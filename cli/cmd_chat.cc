@@ -88,6 +88,7 @@ int cmd_chat(int argc, char** argv) {
   opt.max_tokens = static_cast<int32_t>(max_tokens->value_or(512));
   opt.sampling.top_k = static_cast<int32_t>(top_k->value_or(40));
   opt.sampling.seed = seed->value_or(0);
+  opt.kv_type = KvType::F16;  // as keel generate's default
   try {
     opt.sampling.temperature = std::stof(args->value_or("temperature", "0.7"));
     opt.sampling.top_p = std::stof(args->value_or("top-p", "0.95"));

@@ -1,6 +1,6 @@
 // keel generate --model <dir|gguf> --prompt "..." [--max-tokens N] [--temperature T]
 //               [--top-p P] [--top-k K] [--min-p P] [--repeat-penalty R] [--seed S]
-//               [--stop STR] [--threads N] [--ignore-eos] [--dtype f32|f16|bf16]
+//               [--stop STR] [--threads N] [--ignore-eos] [--dtype f32|f16|bf16] [--kv-type f16|f32]
 // Streams the generated text (not the prompt) to stdout; a stats line to stderr.
 #include <chrono>
 #include <cstdio>
@@ -34,6 +34,8 @@ constexpr const char* kUsage =
     "  --threads N          threads (default: KEEL_THREADS or all cores)\n"
     "  --ignore-eos         keep going past the end-of-sequence token\n"
     "  --dtype D            safetensors weights as f32, f16 or bf16 (default: as stored)\n"
+    "  --kv-type T          KV cache as f16 (default: half the memory and attention reads)\n"
+    "                       or f32\n"
     "  --no-bos             do not add the tokenizer's special tokens to the prompt\n";
 
 int usage_error(const std::string& m) {
@@ -60,7 +62,7 @@ int cmd_generate(int argc, char** argv) {
   auto args = Args::parse(argc, argv,
                           {{"model"}, {"prompt"}, {"max-tokens"}, {"temperature"}, {"top-p"}, {"top-k"},
                            {"min-p"}, {"repeat-penalty"}, {"seed"}, {"stop"}, {"threads"},
-                           {"ignore-eos", false}, {"dtype"}, {"no-bos", false}, {"help", false}});
+                           {"ignore-eos", false}, {"dtype"}, {"kv-type"}, {"no-bos", false}, {"help", false}});
   if (!args.ok()) return usage_error(args.error());
   if (args->has("help")) {
     std::fputs(kUsage, stdout);
@@ -93,6 +95,9 @@ int cmd_generate(int argc, char** argv) {
   if (Status s = validate(opt.sampling); !s.ok()) return usage_error(s.message());
   if (const std::string* s = args->value("stop")) opt.stop_strings.push_back(*s);
   opt.ignore_eos = args->has("ignore-eos");
+  const std::string kv_type = args->value_or("kv-type", "f16");
+  if (kv_type != "f16" && kv_type != "f32") return usage_error("--kv-type must be f16 or f32, got '" + kv_type + "'");
+  opt.kv_type = kv_type == "f16" ? KvType::F16 : KvType::F32;
 
   const std::string model_path = *args->value("model");
   const auto t_load = std::chrono::steady_clock::now();

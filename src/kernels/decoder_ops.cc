@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/half.h"
 #include "kernels/linear.h"
 
 namespace keel::kernels {
@@ -132,6 +133,36 @@ void attend_group(const float* q, size_t group, const float* k, const float* v, 
     return detail::attend_group_avx2(q, group, k, v, ld_kv, n_ctx, head_dim, scale, scores, out);
   for (size_t g = 0; g < group; ++g)
     attend_head(q + g * head_dim, k, v, ld_kv, n_ctx, head_dim, scale, scores, out + g * head_dim);
+}
+
+void attend_group_f16kv_scalar(const float* q, size_t group, const uint16_t* k, const uint16_t* v,
+                               size_t ld_kv, size_t n_ctx, size_t head_dim, float scale, float* scores,
+                               float* out) {
+  for (size_t g = 0; g < group; ++g) {
+    const float* qg = q + g * head_dim;
+    float* og = out + g * head_dim;
+    float mx = -INFINITY;
+    for (size_t j = 0; j < n_ctx; ++j) {
+      float s = 0.0f;
+      for (size_t d = 0; d < head_dim; ++d) s += qg[d] * f16_to_f32(k[j * ld_kv + d]);
+      scores[j] = s * scale;
+      mx = std::max(mx, scores[j]);
+    }
+    float sum = 0.0f;
+    for (size_t j = 0; j < n_ctx; ++j) sum += (scores[j] = std::exp(scores[j] - mx));
+    for (size_t d = 0; d < head_dim; ++d) og[d] = 0.0f;
+    for (size_t j = 0; j < n_ctx; ++j) {
+      const float p = scores[j] / sum;
+      for (size_t d = 0; d < head_dim; ++d) og[d] += p * f16_to_f32(v[j * ld_kv + d]);
+    }
+  }
+}
+
+void attend_group_f16kv(const float* q, size_t group, const uint16_t* k, const uint16_t* v, size_t ld_kv,
+                        size_t n_ctx, size_t head_dim, float scale, float* scores, float* out) {
+  if (use_avx2() && head_dim % 8 == 0)
+    return detail::attend_group_f16kv_avx2(q, group, k, v, ld_kv, n_ctx, head_dim, scale, scores, out);
+  attend_group_f16kv_scalar(q, group, k, v, ld_kv, n_ctx, head_dim, scale, scores, out);
 }
 
 }  // namespace keel::kernels

@@ -48,11 +48,20 @@ void attend_group(const float* q, size_t group, const float* k, const float* v, 
 void attend_group_scalar(const float* q, size_t group, const float* k, const float* v, size_t ld_kv,
                          size_t n_ctx, size_t head_dim, float scale, float* scores, float* out);
 
+// attend_group over an f16 cache (KvType::F16): k and v hold IEEE half values.
+void attend_group_f16kv(const float* q, size_t group, const uint16_t* k, const uint16_t* v, size_t ld_kv,
+                        size_t n_ctx, size_t head_dim, float scale, float* scores, float* out);
+void attend_group_f16kv_scalar(const float* q, size_t group, const uint16_t* k, const uint16_t* v,
+                               size_t ld_kv, size_t n_ctx, size_t head_dim, float scale, float* scores,
+                               float* out);
+
 namespace detail {
 // Per-ISA primitives (decoder_ops_avx2.cc).
 // attend_group with head_dim a multiple of 8.
 void attend_group_avx2(const float* q, size_t group, const float* k, const float* v, size_t ld_kv,
                        size_t n_ctx, size_t head_dim, float scale, float* scores, float* out);
+void attend_group_f16kv_avx2(const float* q, size_t group, const uint16_t* k, const uint16_t* v, size_t ld_kv,
+                             size_t n_ctx, size_t head_dim, float scale, float* scores, float* out);
 float dot_avx2(const float* a, const float* b, size_t n);
 void axpy_avx2(float a, const float* x, float* y, size_t n);  // y += a x
 float sum_squares_avx2(const float* x, size_t n);

@@ -68,6 +68,19 @@ void silu_mul_avx2(float* gate, const float* up, size_t n) {
 
 namespace {
 
+// 8 cache values as f32: f32 or f16 (F16C) storage.
+inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
+inline __m256 load8(const uint16_t* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+template <class T>
+float dot_q(const float* q, const T* k, size_t n) {  // n a multiple of 8
+  __m256 acc = _mm256_setzero_ps();
+  for (size_t d = 0; d < n; d += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), load8(k + d), acc);
+  return hsum(acc);
+}
+
 // The 8 horizontal sums of a[0..7], in order, in one vector.
 inline __m256 hsum8(const __m256* a) {
   const __m256 t0 = _mm256_hadd_ps(a[0], a[1]), t1 = _mm256_hadd_ps(a[2], a[3]);
@@ -78,21 +91,24 @@ inline __m256 hsum8(const __m256* a) {
 
 // scores[g * n_ctx + j] = q_g . k_j for 8 rows j0..j0+7 and every head g: the
 // 8 rows (8 x head_dim floats) stay in L1 while the heads go over them.
-inline void scores_8_rows(const float* q, size_t group, const float* k, size_t ld_kv, size_t j0,
+template <class T>
+inline void scores_8_rows(const float* q, size_t group, const T* k, size_t ld_kv, size_t j0,
                           size_t n_ctx, size_t head_dim, float* scores) {
-  const float* kj = k + j0 * ld_kv;
+  const T* kj = k + j0 * ld_kv;
+  constexpr size_t kLine = 64 / sizeof(T);  // values per cache line
   // The next block's rows: in decode they come from DRAM (or L3), one head's
   // slice of each cache row at a stride the hardware prefetcher follows late.
   if (j0 + 16 <= n_ctx)
     for (int r = 0; r < 8; ++r)
-      for (size_t d = 0; d < head_dim; d += 16) _mm_prefetch(reinterpret_cast<const char*>(kj + (8 + r) * ld_kv + d), _MM_HINT_T0);
+      for (size_t d = 0; d < head_dim; d += kLine)
+        _mm_prefetch(reinterpret_cast<const char*>(kj + (8 + r) * ld_kv + d), _MM_HINT_T0);
   for (size_t g = 0; g < group; ++g) {
     const float* qg = q + g * head_dim;
     __m256 acc[8];
     for (int r = 0; r < 8; ++r) acc[r] = _mm256_setzero_ps();
     for (size_t d = 0; d < head_dim; d += 8) {
       const __m256 qv = _mm256_loadu_ps(qg + d);
-      for (int r = 0; r < 8; ++r) acc[r] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(kj + r * ld_kv + d), acc[r]);
+      for (int r = 0; r < 8; ++r) acc[r] = _mm256_fmadd_ps(qv, load8(kj + r * ld_kv + d), acc[r]);
     }
     _mm256_storeu_ps(scores + g * n_ctx + j0, hsum8(acc));
   }
@@ -100,8 +116,8 @@ inline void scores_8_rows(const float* q, size_t group, const float* k, size_t l
 
 // out_g[dc .. dc + 8 NV) += sum_{j in [j0, j1)} p_g[j] v_j[dc ..]: a block of V
 // rows read from L1 once per head, the head's outputs in registers.
-template <int NV>
-void accumulate_v(const float* p, size_t group, const float* v, size_t ld_kv, size_t j0, size_t j1,
+template <int NV, class T>
+void accumulate_v(const float* p, size_t group, const T* v, size_t ld_kv, size_t j0, size_t j1,
                   size_t n_ctx, size_t head_dim, size_t dc, float* out) {
   for (size_t g = 0; g < group; ++g) {
     // The first head pulls the block's rows in; ask for each row 8 ahead.
@@ -112,24 +128,24 @@ void accumulate_v(const float* p, size_t group, const float* v, size_t ld_kv, si
     for (int i = 0; i < NV; ++i) acc[i] = _mm256_loadu_ps(og + 8 * i);
     for (size_t j = j0; j < j1; ++j) {
       const __m256 pj = _mm256_broadcast_ss(pg + j);
-      const float* vj = v + j * ld_kv + dc;
+      const T* vj = v + j * ld_kv + dc;
       if (fetch && j + 8 < n_ctx)
-        for (int i = 0; i < NV; i += 2) _mm_prefetch(reinterpret_cast<const char*>(vj + 8 * ld_kv + 8 * i), _MM_HINT_T0);
-      for (int i = 0; i < NV; ++i) acc[i] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vj + 8 * i), acc[i]);
+        for (int i = 0; i < NV; i += 64 / (8 * static_cast<int>(sizeof(T))))
+          _mm_prefetch(reinterpret_cast<const char*>(vj + 8 * ld_kv + 8 * i), _MM_HINT_T0);
+      for (int i = 0; i < NV; ++i) acc[i] = _mm256_fmadd_ps(pj, load8(vj + 8 * i), acc[i]);
     }
     for (int i = 0; i < NV; ++i) _mm256_storeu_ps(og + 8 * i, acc[i]);
   }
 }
 
-}  // namespace
-
-void attend_group_avx2(const float* q, size_t group, const float* k, const float* v, size_t ld_kv,
+template <class T>
+void attend_group_impl(const float* q, size_t group, const T* k, const T* v, size_t ld_kv,
                        size_t n_ctx, size_t head_dim, float scale, float* scores, float* out) {
   // Raw dot products; the scale goes into the exponent (scale > 0).
   size_t j = 0;
   for (; j + 8 <= n_ctx; j += 8) scores_8_rows(q, group, k, ld_kv, j, n_ctx, head_dim, scores);
   for (; j < n_ctx; ++j)
-    for (size_t g = 0; g < group; ++g) scores[g * n_ctx + j] = dot_avx2(q + g * head_dim, k + j * ld_kv, head_dim);
+    for (size_t g = 0; g < group; ++g) scores[g * n_ctx + j] = dot_q(q + g * head_dim, k + j * ld_kv, head_dim);
   // Softmax numerators in place, and each head's 1 / sum.
   float inv[64];
   float* inv_sum = group <= 64 ? inv : nullptr;
@@ -152,14 +168,14 @@ void attend_group_avx2(const float* q, size_t group, const float* k, const float
     for (size_t j0 = 0; j0 < n_ctx; j0 += kRows) {
       const size_t j1 = std::min(n_ctx, j0 + kRows);
       switch (nv) {
-        case 8: accumulate_v<8>(scores, group, v, ld_kv, j0, j1, n_ctx, head_dim, dc, out); break;
-        case 7: accumulate_v<7>(scores, group, v, ld_kv, j0, j1, n_ctx, head_dim, dc, out); break;
-        case 6: accumulate_v<6>(scores, group, v, ld_kv, j0, j1, n_ctx, head_dim, dc, out); break;
-        case 5: accumulate_v<5>(scores, group, v, ld_kv, j0, j1, n_ctx, head_dim, dc, out); break;
-        case 4: accumulate_v<4>(scores, group, v, ld_kv, j0, j1, n_ctx, head_dim, dc, out); break;
-        case 3: accumulate_v<3>(scores, group, v, ld_kv, j0, j1, n_ctx, head_dim, dc, out); break;
-        case 2: accumulate_v<2>(scores, group, v, ld_kv, j0, j1, n_ctx, head_dim, dc, out); break;
-        default: accumulate_v<1>(scores, group, v, ld_kv, j0, j1, n_ctx, head_dim, dc, out); break;
+        case 8: accumulate_v<8, T>(scores, group, v, ld_kv, j0, j1, n_ctx, head_dim, dc, out); break;
+        case 7: accumulate_v<7, T>(scores, group, v, ld_kv, j0, j1, n_ctx, head_dim, dc, out); break;
+        case 6: accumulate_v<6, T>(scores, group, v, ld_kv, j0, j1, n_ctx, head_dim, dc, out); break;
+        case 5: accumulate_v<5, T>(scores, group, v, ld_kv, j0, j1, n_ctx, head_dim, dc, out); break;
+        case 4: accumulate_v<4, T>(scores, group, v, ld_kv, j0, j1, n_ctx, head_dim, dc, out); break;
+        case 3: accumulate_v<3, T>(scores, group, v, ld_kv, j0, j1, n_ctx, head_dim, dc, out); break;
+        case 2: accumulate_v<2, T>(scores, group, v, ld_kv, j0, j1, n_ctx, head_dim, dc, out); break;
+        default: accumulate_v<1, T>(scores, group, v, ld_kv, j0, j1, n_ctx, head_dim, dc, out); break;
       }
     }
   }
@@ -168,6 +184,18 @@ void attend_group_avx2(const float* q, size_t group, const float* k, const float
     float* og = out + g * head_dim;
     for (size_t d = 0; d < head_dim; d += 8) _mm256_storeu_ps(og + d, _mm256_mul_ps(s, _mm256_loadu_ps(og + d)));
   }
+}
+
+}  // namespace
+
+void attend_group_avx2(const float* q, size_t group, const float* k, const float* v, size_t ld_kv,
+                       size_t n_ctx, size_t head_dim, float scale, float* scores, float* out) {
+  attend_group_impl(q, group, k, v, ld_kv, n_ctx, head_dim, scale, scores, out);
+}
+
+void attend_group_f16kv_avx2(const float* q, size_t group, const uint16_t* k, const uint16_t* v, size_t ld_kv,
+                             size_t n_ctx, size_t head_dim, float scale, float* scores, float* out) {
+  attend_group_impl(q, group, k, v, ld_kv, n_ctx, head_dim, scale, scores, out);
 }
 
 }  // namespace keel::kernels::detail

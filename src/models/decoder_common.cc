@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/half.h"
 #include "kernels/decoder_ops.h"
 #include "kernels/quantize.h"
 
@@ -148,6 +149,27 @@ Status check_batch(std::span<const DecoderInput> batch, size_t vocab, size_t max
   return Status::Ok();
 }
 
+}  // namespace keel::decoder
+
+namespace keel {
+
+void KvCache::write(size_t layer, size_t pos, const float* k, const float* v) {
+  const size_t o = offset(layer, pos);
+  if (type_ == KvType::F32) {
+    std::memcpy(k_.data() + o, k, kv_width_ * sizeof(float));
+    std::memcpy(v_.data() + o, v, kv_width_ * sizeof(float));
+    return;
+  }
+  for (size_t i = 0; i < kv_width_; ++i) {
+    k16_[o + i] = f32_to_f16(k[i]);
+    v16_[o + i] = f32_to_f16(v[i]);
+  }
+}
+
+}  // namespace keel
+
+namespace keel::decoder {
+
 void token_slots(std::span<const DecoderInput> batch, std::vector<TokenSlot>& out) {
   out.clear();
   for (size_t b = 0; b < batch.size(); ++b)
@@ -171,9 +193,14 @@ void cached_attention(std::span<const DecoderInput> batch, std::span<const Token
       const size_t n_ctx = s.pos + 1;
       float* sc = grow(scores, n_ctx * group);
       const size_t kv_col = kvh * head_dim, h0 = kvh * group;
-      kernels::attend_group(q + t * ldq + h0 * head_dim, group, cache.k(layer, 0) + kv_col,
-                            cache.v(layer, 0) + kv_col, kv_width, n_ctx, head_dim, scale, sc,
-                            out + t * n_heads * head_dim + h0 * head_dim);
+      const float* qt = q + t * ldq + h0 * head_dim;
+      float* ot = out + t * n_heads * head_dim + h0 * head_dim;
+      if (cache.type() == KvType::F16)
+        kernels::attend_group_f16kv(qt, group, cache.k16(layer, 0) + kv_col, cache.v16(layer, 0) + kv_col, kv_width,
+                                    n_ctx, head_dim, scale, sc, ot);
+      else
+        kernels::attend_group(qt, group, cache.k(layer, 0) + kv_col, cache.v(layer, 0) + kv_col, kv_width, n_ctx,
+                              head_dim, scale, sc, ot);
     }
   };
   if (pool) pool->parallel_for(tasks, run, 1);

@@ -27,34 +27,50 @@
 
 namespace keel {
 
-// One sequence's keys and values, f32, preallocated for `capacity` positions:
-// per layer, K and V are [capacity, kv_width] (kv_width = kv heads x head_dim).
+// The element type of a KV cache: f32, or f16 (half the memory and half the
+// bytes decode attention reads per position, as llama.cpp's default cache;
+// keys and values are rounded to f16 once, when written).
+enum class KvType { F32, F16 };
+
+// One sequence's keys and values, preallocated for `capacity` positions: per
+// layer, K and V are [capacity, kv_width] (kv_width = kv heads x head_dim).
 class KvCache {
  public:
   KvCache() = default;
-  KvCache(size_t layers, size_t capacity, size_t kv_width)
-      : layers_(layers), capacity_(capacity), kv_width_(kv_width),
-        k_(layers * capacity * kv_width), v_(layers * capacity * kv_width) {}
+  KvCache(size_t layers, size_t capacity, size_t kv_width, KvType type = KvType::F32)
+      : layers_(layers), capacity_(capacity), kv_width_(kv_width), type_(type) {
+    const size_t n = layers * capacity * kv_width;
+    if (type == KvType::F32) k_.resize(n), v_.resize(n);
+    else k16_.resize(n), v16_.resize(n);
+  }
 
   size_t length() const { return length_; }      // positions filled
   size_t capacity() const { return capacity_; }
   size_t kv_width() const { return kv_width_; }
   size_t layers() const { return layers_; }
+  KvType type() const { return type_; }
   // Forgets positions from `n` on (n <= length), e.g. to reuse a cache.
   void truncate(size_t n) { length_ = n < length_ ? n : length_; }
   void clear() { length_ = 0; }
-  size_t bytes() const { return (k_.size() + v_.size()) * sizeof(float); }
+  size_t bytes() const { return (k_.size() + v_.size()) * sizeof(float) + (k16_.size() + v16_.size()) * 2; }
 
-  float* k(size_t layer, size_t pos) { return k_.data() + (layer * capacity_ + pos) * kv_width_; }
-  float* v(size_t layer, size_t pos) { return v_.data() + (layer * capacity_ + pos) * kv_width_; }
-  const float* k(size_t layer, size_t pos) const { return k_.data() + (layer * capacity_ + pos) * kv_width_; }
-  const float* v(size_t layer, size_t pos) const { return v_.data() + (layer * capacity_ + pos) * kv_width_; }
+  // Writes position `pos` of `layer`: kv_width keys and values.
+  void write(size_t layer, size_t pos, const float* k, const float* v);
+
+  // Rows of position `pos` on: f32 caches only (k16 / v16 for f16 ones).
+  const float* k(size_t layer, size_t pos) const { return k_.data() + offset(layer, pos); }
+  const float* v(size_t layer, size_t pos) const { return v_.data() + offset(layer, pos); }
+  const uint16_t* k16(size_t layer, size_t pos) const { return k16_.data() + offset(layer, pos); }
+  const uint16_t* v16(size_t layer, size_t pos) const { return v16_.data() + offset(layer, pos); }
 
   void advance(size_t n) { length_ += n; }  // the model calls this after a forward
 
  private:
+  size_t offset(size_t layer, size_t pos) const { return (layer * capacity_ + pos) * kv_width_; }
   size_t layers_ = 0, capacity_ = 0, kv_width_ = 0, length_ = 0;
+  KvType type_ = KvType::F32;
   std::vector<float> k_, v_;
+  std::vector<uint16_t> k16_, v16_;
 };
 
 struct DecoderInput {
@@ -85,7 +101,9 @@ class DecoderModel {
   // Bytes of weights the forward pass reads per token (for reports).
   virtual size_t weight_bytes() const = 0;
 
-  KvCache new_cache(size_t capacity) const { return KvCache(num_layers(), capacity, kv_width()); }
+  KvCache new_cache(size_t capacity, KvType type = KvType::F32) const {
+    return KvCache(num_layers(), capacity, kv_width(), type);
+  }
 
   // logits: [batch.size(), vocab] — the next-token logits after each input's
   // last token. Each input's cache advances by its token count. Fails (naming

@@ -37,7 +37,7 @@ Result<GenerateResult> Generator::generate(std::span<const int32_t> prompt, cons
 
   std::vector<int32_t> stops = options.stop_ids;
   for (int32_t id : model_.eos_ids()) stops.push_back(id);
-  KvCache cache = model_.new_cache(context);
+  KvCache cache = model_.new_cache(context, options.kv_type);
   Sampler sampler(options.sampling);
   StopMatcher matcher(options.stop_strings);
   std::vector<float> logits(model_.vocab_size());

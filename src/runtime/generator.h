@@ -30,6 +30,7 @@ struct GenerateOptions {
   std::vector<std::string> stop_strings;
   bool ignore_eos = false;               // don't stop on eos / stop ids
   size_t context = 0;                    // KV cache positions; 0: prompt + max_tokens
+  KvType kv_type = KvType::F32;          // the KV cache's element type
 };
 
 struct GenerateResult {

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/half.h"
 #include "kernel_test_util.h"
 #include "kernels/linear.h"
 
@@ -94,6 +95,37 @@ TEST(DecoderOps, AttendGroupMatchesScalar) {
                               want.data());
           attend_group(q.data(), group, k.data() + hd, v.data() + hd, ld, n_ctx, hd, 0.125f, s.data(), got.data());
           ASSERT_LT(max_rel_diff(got, want), 2e-5f) << "hd=" << hd << " group=" << group << " n_ctx=" << n_ctx;
+        }
+      }
+    }
+  }
+}
+
+TEST(DecoderOps, AttendGroupF16CacheMatchesScalar) {
+  // The f16-cache kernel against its scalar twin, and against the f32 kernel
+  // on the same (f16-rounded) keys and values.
+  for (Isa isa : available_isas()) {
+    ScopedKernelIsa scoped(isa);
+    for (size_t hd : {8, 36, 64, 128}) {
+      for (size_t group : {1, 3, 8}) {
+        for (size_t n_ctx : {1, 8, 9, 65, 300}) {
+          const size_t ld = hd * 2;
+          auto q = random_vector(group * hd, 15 + hd + group, 2.0f);
+          auto kf = random_vector(n_ctx * ld, 16 + n_ctx, 2.0f), vf = random_vector(n_ctx * ld, 17 + n_ctx);
+          std::vector<uint16_t> k16(kf.size()), v16(vf.size());
+          for (size_t i = 0; i < kf.size(); ++i) {
+            k16[i] = f32_to_f16(kf[i]), kf[i] = f16_to_f32(k16[i]);
+            v16[i] = f32_to_f16(vf[i]), vf[i] = f16_to_f32(v16[i]);
+          }
+          std::vector<float> s(group * n_ctx), want(group * hd), f32(group * hd), got(group * hd, NAN);
+          attend_group_f16kv_scalar(q.data(), group, k16.data() + hd, v16.data() + hd, ld, n_ctx, hd, 0.125f,
+                                    s.data(), want.data());
+          attend_group_f16kv(q.data(), group, k16.data() + hd, v16.data() + hd, ld, n_ctx, hd, 0.125f, s.data(),
+                             got.data());
+          attend_group_scalar(q.data(), group, kf.data() + hd, vf.data() + hd, ld, n_ctx, hd, 0.125f, s.data(),
+                              f32.data());
+          ASSERT_LT(max_rel_diff(got, want), 2e-5f) << "hd=" << hd << " group=" << group << " n_ctx=" << n_ctx;
+          ASSERT_LT(max_rel_diff(f32, want), 2e-5f) << "hd=" << hd << " group=" << group << " n_ctx=" << n_ctx;
         }
       }
     }

@@ -83,9 +83,10 @@ def make(tmp, name, config, tokenizer, seed=3, qk_boost=4.0, **overrides):
     return out
 
 
-def keel_run(model, prompts, greedy, dtype=""):
+def keel_run(model, prompts, greedy, dtype="", kv_type=""):
     """keel's next-token logits, greedy ids and top-2 margins (tests/tools/decoder_tool.cc)."""
-    cmd = [str(TOOL), "--model", str(model)] + (["--dtype", dtype] if dtype else [])
+    cmd = [str(TOOL), "--model", str(model)] + (["--dtype", dtype] if dtype else []) + \
+        (["--kv-type", kv_type] if kv_type else [])
     r = subprocess.run(cmd, input=json.dumps({"prompts": prompts, "greedy": greedy, "threads": 2}),
                        capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr

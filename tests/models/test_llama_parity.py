@@ -58,15 +58,27 @@ def test_logits_and_greedy_match_pytorch(case):
     model_dir = CASES[case]()
     try:
         check_logits_and_greedy(case, model_dir)
+        if case in F16_KV_CASES:
+            check_logits_and_greedy(case, model_dir, kv_type="f16")
     finally:
         shutil.rmtree(model_dir, ignore_errors=True)  # real-width models: keep the disk footprint small
 
 
-def check_logits_and_greedy(case, model_dir):
+# keel's f16 KV cache (keel generate's default, as llama.cpp's) against the
+# same f32 reference: keys and values rounded to f16 once (relative error up to
+# 2^-11 each). One position gives V's rounding alone (~2e-4 of the logit
+# range); longer prompts add the keys' rounding through these test models'
+# deliberately sharp attention (q/k x10): measured up to 6.1e-3.
+F16_KV_CASES = {"tinyllama", "qwen2", "gpt2"}
+REL_TOL_F16_KV = 1e-2
+
+
+def check_logits_and_greedy(case, model_dir, kv_type=""):
+    tol = REL_TOL_F16_KV if kv_type == "f16" else REL_TOL
     ref = llama_ref.load(model_dir)
     vocab = json.loads((model_dir / "config.json").read_text())["vocab_size"]
     prompts = prompts_for(vocab, seed=len(case))
-    got = keel_run(model_dir, prompts, GREEDY)
+    got = keel_run(model_dir, prompts, GREEDY, kv_type=kv_type)
     compared = 0
     with torch.no_grad():
         for i, p in enumerate(prompts):
@@ -78,10 +90,10 @@ def check_logits_and_greedy(case, model_dir):
             have = np.array(got["logits"][i], dtype=np.float32)
             rng = float(want.max() - want.min())
             err = float(np.abs(have - want).max())
-            print(f"{case} prompt {i} (len {len(p)}): logit range {rng:.3f}, max |diff| {err:.2e} "
-                  f"({err / rng:.2e} of range)", file=sys.stderr)
+            print(f"{case} {kv_type or 'f32'} KV prompt {i} (len {len(p)}): logit range {rng:.3f}, "
+                  f"max |diff| {err:.2e} ({err / rng:.2e} of range)", file=sys.stderr)
             assert rng > 1.0, "the test model's logits are too flat to discriminate"
-            assert err <= REL_TOL * rng, f"{case} prompt {i}: max |diff| {err} > {REL_TOL} x range {rng}"
+            assert err <= tol * rng, f"{case} {kv_type} prompt {i}: max |diff| {err} > {tol} x range {rng}"
             # Greedy: wherever keel's top-2 margin exceeds the error bound, the
             # reference must pick the same token after the same prefix.
             bound = max(10 * err, 1e-5 * rng)
@@ -90,7 +102,10 @@ def check_logits_and_greedy(case, model_dir):
                     ref_tok = int(np.argmax(all_logits[len(p) - 1 + j]))
                     assert ref_tok == tok, f"{case} prompt {i} step {j}: keel {tok}, reference {ref_tok}"
                     compared += 1
-    assert compared >= len(prompts) * GREEDY // 2, f"only {compared} greedy steps had clear margins"
+    # The f16 cache's larger error (the bound is 10x it) leaves fewer steps
+    # with clear margins on these sharp models: at least a quarter of them.
+    need = len(prompts) * GREEDY // (4 if kv_type == "f16" else 2)
+    assert compared >= need, f"only {compared} greedy steps had clear margins ({kv_type or 'f32'} KV)"
 
 
 def test_dtype_conversion_f16_close():

@@ -16,14 +16,15 @@
 #include "models/decoder_model.h"
 
 int main(int argc, char** argv) {
-  std::string model_path, dtype;
+  std::string model_path, dtype, kv_type = "f32";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--model") model_path = argv[i + 1];
     else if (a == "--dtype") dtype = argv[i + 1];
+    else if (a == "--kv-type") kv_type = argv[i + 1];
   }
   if (model_path.empty()) {
-    std::fprintf(stderr, "usage: decoder_tool --model <dir|gguf> [--dtype D] < request.json\n");
+    std::fprintf(stderr, "usage: decoder_tool --model <dir|gguf> [--dtype D] [--kv-type f32|f16] < request.json\n");
     return 2;
   }
   nlohmann::json req;
@@ -49,7 +50,8 @@ int main(int argc, char** argv) {
     const std::vector<int32_t> ids = p.get<std::vector<int32_t>>();
     const int greedy = greedy_field.is_array() ? greedy_field.at(index).get<int>() : greedy_field.get<int>();
     ++index;
-    keel::KvCache cache = m.new_cache(ids.size() + greedy + 1);
+    keel::KvCache cache =
+        m.new_cache(ids.size() + greedy + 1, kv_type == "f16" ? keel::KvType::F16 : keel::KvType::F32);
     keel::DecoderInput in{&cache, ids};
     if (auto s = m.forward({&in, 1}, logits.data(), &pool); !s.ok()) {
       std::fprintf(stderr, "decoder_tool: %s\n", s.message().c_str());

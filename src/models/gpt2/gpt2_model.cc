@@ -111,8 +111,7 @@ Status Gpt2Model::forward(std::span<const DecoderInput> batch, float* logits, Th
     for (size_t t = 0; t < T; ++t) {
       const decoder::TokenSlot s = slots_[t];
       KvCache& cache = *batch[s.input].cache;
-      std::memcpy(cache.k(l, s.pos), qkv + t * 3 * H + H, H * sizeof(float));
-      std::memcpy(cache.v(l, s.pos), qkv + t * 3 * H + 2 * H, H * sizeof(float));
+      cache.write(l, s.pos, qkv + t * 3 * H + H, qkv + t * 3 * H + 2 * H);
     }
     decoder::cached_attention(batch, slots_, l, qkv, 3 * H, nh, nh, hd, scale, attn, pool);
     tr("attn_out", li, attn, T, H);

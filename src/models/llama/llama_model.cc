@@ -306,8 +306,7 @@ Status LlamaModel::forward(std::span<const DecoderInput> batch, float* logits, T
       kernels::rope(q + t * qw, nh, hd, inv_freq_.data(), s.pos, neox_rope_);
       kernels::rope(k + t * kvw, nkv, hd, inv_freq_.data(), s.pos, neox_rope_);
       KvCache& cache = *batch[s.input].cache;
-      std::memcpy(cache.k(l, s.pos), k + t * kvw, kvw * sizeof(float));
-      std::memcpy(cache.v(l, s.pos), v + t * kvw, kvw * sizeof(float));
+      cache.write(l, s.pos, k + t * kvw, v + t * kvw);
     }
     tr("q", li, q, T, qw);
     tr("k", li, k, T, kvw);
