@@ -37,8 +37,13 @@ Result<std::unique_ptr<DecoderModel>> load_decoder(const std::string& path, cons
     if (!m.ok()) return m.status();
     return std::unique_ptr<DecoderModel>(std::move(m).value());
   }
+  if (name && *name == "gpt2") {
+    auto m = gpt2::Gpt2Model::from_gguf(file);
+    if (!m.ok()) return m.status();
+    return std::unique_ptr<DecoderModel>(std::move(m).value());
+  }
   return Error(path, ": GGUF architecture '", name ? *name : std::string("?"),
-               "' is not supported (llama, qwen2, qwen3)");
+               "' is not supported (llama, qwen2, qwen3, gpt2)");
 }
 
 }  // namespace keel

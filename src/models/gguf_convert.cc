@@ -191,7 +191,10 @@ Status bpe_vocab(const fs::path& dir, int64_t vocab_size, const std::string& pre
   auto tj = read_json(dir / "tokenizer.json");
   if (!tj.ok()) return tj.status();
   const Json& model = (*tj)["model"];
-  if (!model.is_object() || model.value("type", "") != "BPE" || !model["vocab"].is_object())
+  // Older files (gpt2's) name no type; a vocab plus merges is BPE, as HF tokenizers reads it.
+  const bool bpe = model.is_object() && model["vocab"].is_object() &&
+                   (model.value("type", "") == "BPE" || (!model.contains("type") && model["merges"].is_array()));
+  if (!bpe)
     return Error((dir / "tokenizer.json").string(), ": not a BPE tokenizer; keel convert supports "
                  "tokenizer.model (SentencePiece) or byte-level BPE tokenizer.json");
   v->model = "gpt2";
@@ -350,6 +353,7 @@ struct OutTensor {
   DType type;
   int64_t rows, cols;    // cols = 0: 1-D of `rows`
   int permute_heads = 0; // llama q/k: reorder rows for adjacent-pair RoPE
+  bool transpose = false; // GPT-2 Conv1D: the checkpoint holds [cols, rows]
 };
 
 // convert_hf_to_gguf.py LlamaModel.permute: rows grouped per head as
@@ -364,6 +368,146 @@ void permute_rows(const float* src, float* dst, int64_t rows, int64_t cols, int 
       }
 }
 
+// The tokenizer as tokenizer.ggml.* (SentencePiece when the directory has a
+// tokenizer.model, else byte-level BPE with pre-tokenizer `bpe_pre`).
+Status write_vocab(const fs::path& dir, const Json& config_json, int64_t vocab_size, const std::string& bpe_pre,
+                   GgufWriter& w) {
+  Vocab vocab;
+  std::error_code ec;
+  if (fs::is_regular_file(dir / "tokenizer.model", ec)) {
+    KEEL_RETURN_IF_ERROR(sentencepiece_vocab(dir, vocab_size, &vocab));
+  } else {
+    KEEL_RETURN_IF_ERROR(bpe_vocab(dir, vocab_size, bpe_pre, &vocab));
+  }
+  w.set("tokenizer.ggml.model", GgufValue::str(vocab.model));
+  w.set("tokenizer.ggml.pre", GgufValue::str(vocab.pre));
+  {
+    std::vector<GgufValue> items;
+    items.reserve(vocab.tokens.size());
+    for (auto& t : vocab.tokens) items.push_back(GgufValue::str(t));
+    w.set("tokenizer.ggml.tokens", GgufValue::array(GgufValueType::String, std::move(items)));
+  }
+  if (!vocab.scores.empty()) {
+    std::vector<GgufValue> items;
+    for (float s : vocab.scores) items.push_back(GgufValue::f32(s));
+    w.set("tokenizer.ggml.scores", GgufValue::array(GgufValueType::F32, std::move(items)));
+  }
+  {
+    std::vector<GgufValue> items;
+    for (int32_t t : vocab.types) items.push_back(GgufValue::i32(t));
+    w.set("tokenizer.ggml.token_type", GgufValue::array(GgufValueType::I32, std::move(items)));
+  }
+  if (!vocab.merges.empty()) {
+    std::vector<GgufValue> items;
+    for (auto& m : vocab.merges) items.push_back(GgufValue::str(m));
+    w.set("tokenizer.ggml.merges", GgufValue::array(GgufValueType::String, std::move(items)));
+  }
+  KEEL_RETURN_IF_ERROR(special_vocab(dir, config_json, vocab.tokens.size(), w));
+  return Status::Ok();
+}
+
+// Adds `out` to the writer (checking each source tensor's shape) and writes
+// the file, converting each tensor as it goes.
+Status write_tensors(const ConvertOptions& o, const SafetensorsCheckpoint& ckpt, std::vector<OutTensor>& out,
+                     const std::vector<float>& computed, GgufWriter& w) {
+  std::vector<std::string> problems;
+  for (auto& t : out) {
+    if (t.src.empty()) {  // computed here (rope_freqs)
+      if (Status st = w.add_tensor(t.name, t.type, Shape{t.rows}); !st.ok()) problems.push_back(st.message());
+      continue;
+    }
+    const auto* e = ckpt.find(t.src);
+    if (!e) { problems.push_back(str_cat("missing tensor '", t.src, "'")); continue; }
+    const Shape& s = e->tensor->shape;
+    const int64_t r = t.transpose ? t.cols : t.rows, cl = t.transpose ? t.rows : t.cols;
+    const bool ok = t.cols ? (s.rank() == 2 && s[0] == r && s[1] == cl) : (s.rank() == 1 && s[0] == t.rows);
+    if (!ok) problems.push_back(str_cat("tensor '", t.src, "' does not have the config's shape"));
+    // Rows that are not whole blocks stay f16 (llama.cpp's quantizer falls back too).
+    if (t.cols && t.cols % dtype_info(t.type).block_elems != 0) t.type = DType::F16;
+    const Status st = t.cols ? w.add_tensor(t.name, t.type, Shape{t.rows, t.cols}) : w.add_tensor(t.name, t.type, Shape{t.rows});
+    if (!st.ok()) problems.push_back(st.message());
+  }
+  if (!problems.empty()) {
+    std::string msg = str_cat("convert: ", o.model_dir, ": the weights do not fit the config:");
+    for (auto& p : problems) msg += "\n  " + p;
+    return Status::Error(msg);
+  }
+  return w.write(o.out_path, [&](size_t i, std::span<uint8_t> dst) -> Status {
+    const OutTensor& t = out[i];
+    if (t.src.empty()) return quantize_row(t.type, computed.data(), dst.data(), t.rows);
+    const auto view = ckpt.view(*ckpt.find(t.src));
+    const int64_t n = view.numel();
+    std::vector<float> f(static_cast<size_t>(n));
+    KEEL_RETURN_IF_ERROR(dequantize_row(view.dtype, view.data, f.data(), n).with_context(t.src));
+    if (t.permute_heads) {
+      std::vector<float> p(f.size());
+      permute_rows(f.data(), p.data(), t.rows, t.cols ? t.cols : 1, t.permute_heads);
+      f.swap(p);
+    }
+    if (t.transpose) {
+      std::vector<float> p(f.size());
+      for (int64_t i = 0; i < t.cols; ++i)
+        for (int64_t j = 0; j < t.rows; ++j) p[static_cast<size_t>(j * t.cols + i)] = f[static_cast<size_t>(i * t.rows + j)];
+      f.swap(p);
+    }
+    return quantize_row(t.type, f.data(), dst.data(), n).with_context(t.name);
+  });
+}
+
+// GPT-2 as convert_hf_to_gguf.py's GPT2Model writes it: architecture "gpt2",
+// Conv1D weights transposed to [out, in], c_attn kept fused (attn_qkv), the
+// pre-tokenizer "gpt-2". The head is tied to token_embd and not written
+// (llama.cpp uses token_embd when output.weight is absent).
+Status convert_gpt2(const ConvertOptions& o, const Gpt2Config& c) {
+  const fs::path dir(o.model_dir);
+  if (c.activation_function != "gelu_new")
+    return Error("convert: ", o.model_dir, ": activation_function '", c.activation_function, "' is not supported (gelu_new)");
+  auto config_json = read_json(dir / "config.json");
+  if (!config_json.ok()) return config_json.status();
+  auto ckpt = SafetensorsCheckpoint::open(o.model_dir);
+  if (!ckpt.ok()) return ckpt.status();
+  GgufWriter w;
+  w.set("general.architecture", GgufValue::str("gpt2"));
+  w.set("general.type", GgufValue::str("model"));
+  w.set("general.name", GgufValue::str(fs::absolute(dir).filename().string()));
+  const auto u32 = [](int64_t v) { return GgufValue::u32(static_cast<uint32_t>(v)); };
+  w.set("gpt2.block_count", u32(c.n_layer));
+  w.set("gpt2.context_length", u32(c.n_positions));
+  w.set("gpt2.embedding_length", u32(c.n_embd));
+  w.set("gpt2.feed_forward_length", u32(c.inner()));
+  w.set("gpt2.attention.head_count", u32(c.n_head));
+  w.set("gpt2.attention.layer_norm_epsilon", GgufValue::f32(static_cast<float>(c.layer_norm_epsilon)));
+  w.set("general.file_type", GgufValue::u32(file_type(o.out_type)));
+  w.set("general.quantization_version", GgufValue::u32(2));
+  KEEL_RETURN_IF_ERROR(write_vocab(dir, *config_json, c.vocab_size, "gpt-2", w));
+
+  // The hub's gpt2 has no "transformer." prefix; GPT2LMHeadModel saves do.
+  const std::string pre = ckpt->find("wte.weight") ? "" : "transformer.";
+  const int64_t H = c.n_embd, I = c.inner();
+  const DType mat = o.out_type;
+  std::vector<OutTensor> out;
+  out.push_back({pre + "wte.weight", "token_embd.weight", mat, c.vocab_size, H});
+  out.push_back({pre + "wpe.weight", "position_embd.weight", DType::F32, c.n_positions, H});
+  for (int64_t i = 0; i < c.n_layer; ++i) {
+    const std::string p = str_cat(pre, "h.", i, "."), g = str_cat("blk.", i, ".");
+    out.push_back({p + "ln_1.weight", g + "attn_norm.weight", DType::F32, H, 0});
+    out.push_back({p + "ln_1.bias", g + "attn_norm.bias", DType::F32, H, 0});
+    out.push_back({p + "attn.c_attn.weight", g + "attn_qkv.weight", mat, 3 * H, H, 0, true});
+    out.push_back({p + "attn.c_attn.bias", g + "attn_qkv.bias", DType::F32, 3 * H, 0});
+    out.push_back({p + "attn.c_proj.weight", g + "attn_output.weight", mat, H, H, 0, true});
+    out.push_back({p + "attn.c_proj.bias", g + "attn_output.bias", DType::F32, H, 0});
+    out.push_back({p + "ln_2.weight", g + "ffn_norm.weight", DType::F32, H, 0});
+    out.push_back({p + "ln_2.bias", g + "ffn_norm.bias", DType::F32, H, 0});
+    out.push_back({p + "mlp.c_fc.weight", g + "ffn_up.weight", mat, I, H, 0, true});
+    out.push_back({p + "mlp.c_fc.bias", g + "ffn_up.bias", DType::F32, I, 0});
+    out.push_back({p + "mlp.c_proj.weight", g + "ffn_down.weight", mat, H, I, 0, true});
+    out.push_back({p + "mlp.c_proj.bias", g + "ffn_down.bias", DType::F32, H, 0});
+  }
+  out.push_back({pre + "ln_f.weight", "output_norm.weight", DType::F32, H, 0});
+  out.push_back({pre + "ln_f.bias", "output_norm.bias", DType::F32, H, 0});
+  return write_tensors(o, *ckpt, out, {}, w);
+}
+
 }  // namespace
 
 Status convert_hf_to_gguf(const ConvertOptions& o) {
@@ -373,8 +517,10 @@ Status convert_hf_to_gguf(const ConvertOptions& o) {
   const fs::path dir(o.model_dir);
   auto mc = load_hf_config(o.model_dir);
   if (!mc.ok()) return mc.status();
+  if (mc->gpt2()) return convert_gpt2(o, *mc->gpt2());
   const LlamaConfig* c = mc->llama();
-  if (!c) return Error("convert: ", o.model_dir, ": ", mc->model_type, " models are not supported (llama, mistral, qwen2, qwen3)");
+  if (!c)
+    return Error("convert: ", o.model_dir, ": ", mc->model_type, " models are not supported (llama, mistral, qwen2, qwen3, gpt2)");
   if (!c->rope_scaling.type.empty() && c->rope_scaling.type != "llama3" && c->rope_scaling.type != "linear" &&
       c->rope_scaling.type != "default")
     return Error("convert: ", o.model_dir, ": rope_scaling '", c->rope_scaling.type, "' is not supported by keel convert yet");
@@ -411,38 +557,7 @@ Status convert_hf_to_gguf(const ConvertOptions& o) {
   w.set(arch + ".rope.dimension_count", u32(c->head_dim));
   w.set("general.quantization_version", GgufValue::u32(2));
 
-  Vocab vocab;
-  std::error_code ec;
-  if (fs::is_regular_file(dir / "tokenizer.model", ec)) {
-    KEEL_RETURN_IF_ERROR(sentencepiece_vocab(dir, c->vocab_size, &vocab));
-  } else {
-    const std::string pre = arch == "llama" ? "llama-bpe" : "qwen2";
-    KEEL_RETURN_IF_ERROR(bpe_vocab(dir, c->vocab_size, pre, &vocab));
-  }
-  w.set("tokenizer.ggml.model", GgufValue::str(vocab.model));
-  w.set("tokenizer.ggml.pre", GgufValue::str(vocab.pre));
-  {
-    std::vector<GgufValue> items;
-    items.reserve(vocab.tokens.size());
-    for (auto& t : vocab.tokens) items.push_back(GgufValue::str(t));
-    w.set("tokenizer.ggml.tokens", GgufValue::array(GgufValueType::String, std::move(items)));
-  }
-  if (!vocab.scores.empty()) {
-    std::vector<GgufValue> items;
-    for (float s : vocab.scores) items.push_back(GgufValue::f32(s));
-    w.set("tokenizer.ggml.scores", GgufValue::array(GgufValueType::F32, std::move(items)));
-  }
-  {
-    std::vector<GgufValue> items;
-    for (int32_t t : vocab.types) items.push_back(GgufValue::i32(t));
-    w.set("tokenizer.ggml.token_type", GgufValue::array(GgufValueType::I32, std::move(items)));
-  }
-  if (!vocab.merges.empty()) {
-    std::vector<GgufValue> items;
-    for (auto& m : vocab.merges) items.push_back(GgufValue::str(m));
-    w.set("tokenizer.ggml.merges", GgufValue::array(GgufValueType::String, std::move(items)));
-  }
-  KEEL_RETURN_IF_ERROR(special_vocab(dir, *config_json, vocab.tokens.size(), w));
+  KEEL_RETURN_IF_ERROR(write_vocab(dir, *config_json, c->vocab_size, arch == "llama" ? "llama-bpe" : "qwen2", w));
 
   // Tensors, in the converter's order (the checkpoint's, by name).
   const int64_t H = c->hidden_size, I = c->intermediate_size, hd = c->head_dim;
@@ -498,41 +613,7 @@ Status convert_hf_to_gguf(const ConvertOptions& o) {
   if (!c->tie_word_embeddings || ckpt->find("lm_head.weight"))
     out.push_back({"lm_head.weight", "output.weight", mat, c->vocab_size, H});
 
-  std::vector<std::string> problems;
-  for (auto& t : out) {
-    if (t.src.empty()) {  // computed here (rope_freqs)
-      if (Status st = w.add_tensor(t.name, t.type, Shape{t.rows}); !st.ok()) problems.push_back(st.message());
-      continue;
-    }
-    const auto* e = ckpt->find(t.src);
-    if (!e) { problems.push_back(str_cat("missing tensor '", t.src, "'")); continue; }
-    const Shape& s = e->tensor->shape;
-    const bool ok = t.cols ? (s.rank() == 2 && s[0] == t.rows && s[1] == t.cols) : (s.rank() == 1 && s[0] == t.rows);
-    if (!ok) problems.push_back(str_cat("tensor '", t.src, "' does not have the config's shape"));
-    // Rows that are not whole blocks stay f16 (llama.cpp's quantizer falls back too).
-    if (t.cols && t.cols % dtype_info(t.type).block_elems != 0) t.type = DType::F16;
-    const Status st = t.cols ? w.add_tensor(t.name, t.type, Shape{t.rows, t.cols}) : w.add_tensor(t.name, t.type, Shape{t.rows});
-    if (!st.ok()) problems.push_back(st.message());
-  }
-  if (!problems.empty()) {
-    std::string msg = str_cat("convert: ", o.model_dir, ": the weights do not fit the config:");
-    for (auto& p : problems) msg += "\n  " + p;
-    return Status::Error(msg);
-  }
-  return w.write(o.out_path, [&](size_t i, std::span<uint8_t> dst) -> Status {
-    const OutTensor& t = out[i];
-    if (t.src.empty()) return quantize_row(t.type, rope_factors.data(), dst.data(), t.rows);
-    const auto view = ckpt->view(*ckpt->find(t.src));
-    const int64_t n = view.numel();
-    std::vector<float> f(static_cast<size_t>(n));
-    KEEL_RETURN_IF_ERROR(dequantize_row(view.dtype, view.data, f.data(), n).with_context(t.src));
-    if (t.permute_heads) {
-      std::vector<float> p(f.size());
-      permute_rows(f.data(), p.data(), t.rows, t.cols ? t.cols : 1, t.permute_heads);
-      f.swap(p);
-    }
-    return quantize_row(t.type, f.data(), dst.data(), n).with_context(t.name);
-  });
+  return write_tensors(o, *ckpt, out, rope_factors, w);
 }
 
 }  // namespace keel

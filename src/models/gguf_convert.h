@@ -1,16 +1,17 @@
-// `keel convert`: a Hugging Face Llama-family model directory (config.json,
+// `keel convert`: a Hugging Face Llama-family or GPT-2 model directory (config.json,
 // safetensors, tokenizer files) to a GGUF file laid out as llama.cpp's
 // convert_hf_to_gguf.py writes it, so llama.cpp and keel load it alike:
-//   - architecture "llama" (llama, mistral), "qwen2", "qwen3"; the
+//   - architecture "llama" (llama, mistral), "qwen2", "qwen3", "gpt2"; the
 //     {arch}.* hyperparameter keys, general.file_type, quantization_version;
 //   - tensors with llama.cpp's names (token_embd, blk.N.attn_q, ...); for
 //     "llama" the q/k rows permuted so GGUF's adjacent-pair RoPE equals HF's
-//     rotate-half (convert_hf_to_gguf.py LlamaModel.permute);
+//     rotate-half (convert_hf_to_gguf.py LlamaModel.permute); for "gpt2"
+//     the Conv1D weights transposed to [out, in], c_attn fused as attn_qkv;
 //   - 1-D tensors (norms, biases) in f32, matrices in the output type;
 //   - the tokenizer as tokenizer.ggml.*: "llama" (SentencePiece scores and
 //     types from tokenizer.model) when the directory has a tokenizer.model,
 //     else "gpt2" (byte-level BPE: tokenizer.json vocab and merges) with the
-//     pre-tokenizer named after the model family; special token ids, add_bos /
+//     pre-tokenizer named after the model family ("gpt-2" for GPT-2); special token ids, add_bos /
 //     add_eos and chat_template as gguf-py's SpecialVocab reads them.
 #pragma once
 

@@ -4,9 +4,11 @@ Models (decoder_test_models.py): 2-layer, real-width synthetic models of the
 TinyLlama-1.1B config (llama architecture: q/k rows permuted for GGUF's
 adjacent-pair RoPE, SentencePiece vocabulary; once more with Llama 3's
 rope_scaling, carried as rope_freqs.weight), a Qwen3-0.6B-shaped one (q/k
-norms, head_dim 128) and a Qwen2.5-0.5B-shaped one (q/k/v biases), converted
-to GGUF (TinyLlama at f32, f16, q8_0 and q4_K; the Qwen shapes at one float and
-one block type each, see CASES). llama.cpp is the prebuilt libllama that
+norms, head_dim 128), a Qwen2.5-0.5B-shaped one (q/k/v biases) and GPT-2 (the
+real gpt2 config: learned positions, LayerNorm with biases, Conv1D weights
+transposed by the converter, fused attn_qkv, gelu_new, tied head), converted
+to GGUF (TinyLlama and GPT-2 at f32, f16, q8_0 and q4_K; the Qwen shapes at one
+float and one block type each, see CASES). llama.cpp is the prebuilt libllama that
 node-llama-cpp ships (tests/reference/llamacpp.py), CPU, 2 threads; keel reads
 the GGUF with its own loader.
 
@@ -21,6 +23,8 @@ every rounding difference). Bounds, and what was measured on TinyLlama:
                 f16 for its f16 dot products; keel keeps them in f32)
   q8_0:  5e-2  (measured up to 2.6e-2; llama.cpp quantizes activations to q8_0)
   q4_K:  6e-2  (measured up to 3.6e-2; llama.cpp's activations in q8_K)
+GPT-2 (measured): f32 2.1e-4 (llama.cpp's GELU reads an f16 table), f16
+4.1e-4, q8_0 1.3e-2, q4_K 1.6e-2, within the same bounds;
 and, for one f32 or f16 file per model, 64 greedy tokens agree up to the first
 step where they differ, which must be a near-tie (either engine's top-2 margin
 within twice the measured logit error; after it the sequences may part); all
@@ -55,8 +59,9 @@ MODEL_CASES = {
                                      rope_scaling=LLAMA3_ROPE, rope_theta=500000.0),
     "qwen3": lambda: make(TMP, "qwen3", QWEN3, QWEN_TOK, qk_boost=1.0),
     "qwen2": lambda: make(TMP, "qwen2", QWEN2, QWEN_TOK, qk_boost=1.0),
+    "gpt2": lambda: make(TMP, "gpt2", MODELS / "gpt2", MODELS / "gpt2"),
 }
-VOCAB = {"tinyllama": 32000, "tinyllama_llama3": 32000, "qwen3": 151936, "qwen2": 151936}
+VOCAB = {"tinyllama": 32000, "tinyllama_llama3": 32000, "qwen3": 151936, "qwen2": 151936, "gpt2": 50257}
 
 _made = {}
 
@@ -84,7 +89,8 @@ def convert(case, outtype):
 # (q/k norms, biases, NEOX RoPE, BPE vocabulary) at one float and one block type.
 CASES = [("tinyllama", "f32", False), ("tinyllama", "f16", True), ("tinyllama", "q8_0", False),
          ("tinyllama", "q4_K", False), ("tinyllama_llama3", "f32", False), ("qwen3", "f16", True), ("qwen3", "q4_K", False),
-         ("qwen2", "f32", True), ("qwen2", "q8_0", False)]
+         ("qwen2", "f32", True), ("qwen2", "q8_0", False),
+         ("gpt2", "f32", True), ("gpt2", "f16", False), ("gpt2", "q8_0", False), ("gpt2", "q4_K", False)]
 
 
 # Real-width models are large (up to 0.8 GB a file): each GGUF is removed once

@@ -6,6 +6,7 @@
 #include "formats/safetensors.h"
 #include "kernels/decoder_ops.h"
 #include "kernels/layer_norm.h"
+#include "models/gguf_meta.h"
 
 namespace keel::gpt2 {
 
@@ -39,36 +40,96 @@ Result<std::unique_ptr<Gpt2Model>> Gpt2Model::from_hf(const std::string& dir, co
         return shared->view(*e);
       },
       dir, convert);
-  const size_t H = static_cast<size_t>(c.n_embd), inner = static_cast<size_t>(c.inner());
-  const size_t V = static_cast<size_t>(c.vocab_size);
-  if (auto t = w.table("wte.weight", V, H)) model->wte_ = *t;
-  if (auto t = w.table("wpe.weight", static_cast<size_t>(c.n_positions), H)) model->wpe_ = *t;
-  for (int64_t i = 0; i < c.n_layer; ++i) {
-    const std::string p = str_cat("h.", i, ".");
-    LayerWeights L;
-    L.ln1_g = w.vector(p + "ln_1.weight", H);
-    L.ln1_b = w.vector(p + "ln_1.bias", H);
-    L.qkv = w.linear(p + "attn.c_attn.weight", 3 * H, H, /*transposed=*/true);
-    L.qkv.b = w.vector(p + "attn.c_attn.bias", 3 * H);
-    L.attn_proj = w.linear(p + "attn.c_proj.weight", H, H, true);
-    L.attn_proj.b = w.vector(p + "attn.c_proj.bias", H);
-    L.ln2_g = w.vector(p + "ln_2.weight", H);
-    L.ln2_b = w.vector(p + "ln_2.bias", H);
-    L.fc = w.linear(p + "mlp.c_fc.weight", inner, H, true);
-    L.fc.b = w.vector(p + "mlp.c_fc.bias", inner);
-    L.proj = w.linear(p + "mlp.c_proj.weight", H, inner, true);
-    L.proj.b = w.vector(p + "mlp.c_proj.bias", H);
-    model->layers_.push_back(std::move(L));
-  }
-  model->lnf_g_ = w.vector("ln_f.weight", H);
-  model->lnf_b_ = w.vector("ln_f.bias", H);
-  KEEL_RETURN_IF_ERROR(w.status());
-  auto head = kernels::QuantMatrix::view(model->wte_.dtype, model->wte_.data, V, H);
-  if (!head.ok()) return head.status().with_context("lm_head (wte)");
-  model->lm_head_.w = std::move(head).value();
-  model->weight_bytes_ = w.bytes() + model->lm_head_.w.bytes();
+  KEEL_RETURN_IF_ERROR(model->load(w, /*gguf_names=*/false));
   model->file_ = shared;
   return model;
+}
+
+Result<std::unique_ptr<Gpt2Model>> Gpt2Model::from_gguf(std::shared_ptr<const GgufFile> file) {
+  const GgufFile& f = *file;
+  const GgufValue* arch_v = f.find("general.architecture");
+  if (!arch_v || !arch_v->as_string() || *arch_v->as_string() != "gpt2")
+    return Error(f.source(), ": general.architecture is not 'gpt2'");
+  auto model = std::make_unique<Gpt2Model>();
+  Gpt2Config& c = model->config_;
+  const decoder::GgufMeta m(f, "gpt2");
+  auto get = [&](std::string_view key, int64_t* out, std::optional<int64_t> fb = std::nullopt) -> Status {
+    auto v = m.integer(key, fb);
+    if (!v.ok()) return v.status();
+    *out = *v;
+    return Status::Ok();
+  };
+  KEEL_RETURN_IF_ERROR(get("embedding_length", &c.n_embd));
+  KEEL_RETURN_IF_ERROR(get("block_count", &c.n_layer));
+  KEEL_RETURN_IF_ERROR(get("attention.head_count", &c.n_head));
+  KEEL_RETURN_IF_ERROR(get("context_length", &c.n_positions));
+  KEEL_RETURN_IF_ERROR(get("feed_forward_length", &c.n_inner, 4 * c.n_embd));
+  auto eps = m.real("attention.layer_norm_epsilon", 1e-5);
+  if (!eps.ok()) return eps.status();
+  c.layer_norm_epsilon = *eps;
+  if (c.n_embd % c.n_head != 0) return Error(f.source(), ": gpt2.embedding_length is not a multiple of head_count");
+  const GgufTensorInfo* embd = f.find_tensor("token_embd.weight");
+  if (!embd || embd->shape.rank() != 2) return Error(f.source(), ": missing tensor 'token_embd.weight'");
+  c.vocab_size = embd->shape[0];
+  if (const GgufValue* e = f.find("tokenizer.ggml.eos_token_id"); e && e->as_int())
+    model->eos_.push_back(static_cast<int32_t>(*e->as_int()));
+  if (const GgufValue* b = f.find("tokenizer.ggml.bos_token_id"); b && b->as_int())
+    model->bos_ = static_cast<int32_t>(*b->as_int());
+  decoder::WeightLoader w(
+      [file](std::string_view name) -> std::optional<ConstTensorView> {
+        const GgufTensorInfo* t = file->find_tensor(name);
+        if (!t) return std::nullopt;
+        return file->view(*t);
+      },
+      f.source());
+  KEEL_RETURN_IF_ERROR(model->load(w, /*gguf_names=*/true));
+  model->file_ = file;
+  return model;
+}
+
+Status Gpt2Model::load(decoder::WeightLoader& w, bool gguf) {
+  const Gpt2Config& c = config_;
+  const size_t H = static_cast<size_t>(c.n_embd), inner = static_cast<size_t>(c.inner());
+  const size_t V = static_cast<size_t>(c.vocab_size);
+  // HF's name, or llama.cpp's for the same tensor.
+  auto name = [gguf](std::string_view hf, std::string_view gg) { return std::string(gguf ? gg : hf); };
+  auto layer = [gguf](int64_t i, std::string_view hf, std::string_view gg) {
+    return gguf ? str_cat("blk.", i, ".", gg) : str_cat("h.", i, ".", hf);
+  };
+  // Conv1D ([in, out]) in HF files; GGUF stores [out, in].
+  const bool conv1d = !gguf;
+  if (auto t = w.table(name("wte.weight", "token_embd.weight"), V, H)) wte_ = *t;
+  if (auto t = w.table(name("wpe.weight", "position_embd.weight"), static_cast<size_t>(c.n_positions), H)) wpe_ = *t;
+  for (int64_t i = 0; i < c.n_layer; ++i) {
+    LayerWeights L;
+    L.ln1_g = w.vector(layer(i, "ln_1.weight", "attn_norm.weight"), H);
+    L.ln1_b = w.vector(layer(i, "ln_1.bias", "attn_norm.bias"), H);
+    L.qkv = w.linear(layer(i, "attn.c_attn.weight", "attn_qkv.weight"), 3 * H, H, conv1d);
+    L.qkv.b = w.vector(layer(i, "attn.c_attn.bias", "attn_qkv.bias"), 3 * H);
+    L.attn_proj = w.linear(layer(i, "attn.c_proj.weight", "attn_output.weight"), H, H, conv1d);
+    L.attn_proj.b = w.vector(layer(i, "attn.c_proj.bias", "attn_output.bias"), H);
+    L.ln2_g = w.vector(layer(i, "ln_2.weight", "ffn_norm.weight"), H);
+    L.ln2_b = w.vector(layer(i, "ln_2.bias", "ffn_norm.bias"), H);
+    L.fc = w.linear(layer(i, "mlp.c_fc.weight", "ffn_up.weight"), inner, H, conv1d);
+    L.fc.b = w.vector(layer(i, "mlp.c_fc.bias", "ffn_up.bias"), inner);
+    L.proj = w.linear(layer(i, "mlp.c_proj.weight", "ffn_down.weight"), H, inner, conv1d);
+    L.proj.b = w.vector(layer(i, "mlp.c_proj.bias", "ffn_down.bias"), H);
+    layers_.push_back(std::move(L));
+  }
+  lnf_g_ = w.vector(name("ln_f.weight", "output_norm.weight"), H);
+  lnf_b_ = w.vector(name("ln_f.bias", "output_norm.bias"), H);
+  // The head is tied to wte; a GGUF may carry its own copy as output.weight
+  // (llama.cpp's converter writes one, possibly in another type).
+  const bool own_head = gguf && w.has("output.weight");
+  if (own_head) lm_head_ = w.linear("output.weight", V, H);
+  KEEL_RETURN_IF_ERROR(w.status());
+  if (!own_head) {
+    auto head = kernels::QuantMatrix::view(wte_.dtype, wte_.data, V, H);
+    if (!head.ok()) return head.status().with_context("lm_head (wte)");
+    lm_head_.w = std::move(head).value();
+  }
+  weight_bytes_ = w.bytes() + (own_head ? 0 : lm_head_.w.bytes());
+  return Status::Ok();
 }
 
 Status Gpt2Model::forward(std::span<const DecoderInput> batch, float* logits, ThreadPool* pool,

@@ -5,12 +5,15 @@
 //   logits = ln_f(x) wte^T
 // HF stores the linear layers as Conv1D, weights [in, out]; they are
 // transposed to [out, in] at load (so safetensors GPT-2 weights are copied).
+// GGUF files (llama.cpp's "gpt2" architecture) store them [out, in] already
+// and are read in place, in any of keel's block types.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "formats/gguf.h"
 #include "formats/hf_config.h"
 #include "models/decoder_common.h"
 #include "models/decoder_model.h"
@@ -28,6 +31,7 @@ struct LayerWeights {
 class Gpt2Model final : public DecoderModel {
  public:
   static Result<std::unique_ptr<Gpt2Model>> from_hf(const std::string& dir, const DecoderLoadOptions& options);
+  static Result<std::unique_ptr<Gpt2Model>> from_gguf(std::shared_ptr<const GgufFile> file);
 
   std::string_view architecture() const override { return "gpt2"; }
   size_t vocab_size() const override { return static_cast<size_t>(config_.vocab_size); }
@@ -42,6 +46,9 @@ class Gpt2Model final : public DecoderModel {
                  const DecoderTraceFn& trace) override;
 
  private:
+  // Reads every tensor through `w` by HF names (Conv1D, transposed) or GGUF names.
+  Status load(decoder::WeightLoader& w, bool gguf_names);
+
   Gpt2Config config_;
   std::vector<int32_t> eos_;
   int32_t bos_ = -1;

@@ -5,6 +5,7 @@
 #include <numbers>
 
 #include "kernels/decoder_ops.h"
+#include "models/gguf_meta.h"
 
 namespace keel::llama {
 namespace {
@@ -55,38 +56,6 @@ Result<std::unique_ptr<LlamaModel>> LlamaModel::from_hf(const std::string& dir,
   return model;
 }
 
-namespace {
-
-// llama.cpp's metadata for one architecture: "<arch>.<key>".
-class GgufMeta {
- public:
-  GgufMeta(const GgufFile& f, std::string arch) : f_(f), arch_(std::move(arch)) {}
-  const GgufValue* find(std::string_view key) const { return f_.find(str_cat(arch_, ".", key)); }
-  Result<int64_t> integer(std::string_view key, std::optional<int64_t> fallback = std::nullopt) const {
-    const GgufValue* v = find(key);
-    if (!v) {
-      if (fallback) return *fallback;
-      return Error(f_.source(), ": missing metadata key '", arch_, ".", key, "'");
-    }
-    auto i = v->as_int();
-    if (!i || *i <= 0) return Error(f_.source(), ": '", arch_, ".", key, "' must be a positive integer");
-    return *i;
-  }
-  Result<double> real(std::string_view key, double fallback) const {
-    const GgufValue* v = find(key);
-    if (!v) return fallback;
-    auto d = v->as_double();
-    if (!d) return Error(f_.source(), ": '", arch_, ".", key, "' must be a number");
-    return *d;
-  }
-
- private:
-  const GgufFile& f_;
-  std::string arch_;
-};
-
-}  // namespace
-
 Result<std::unique_ptr<LlamaModel>> LlamaModel::from_gguf(std::shared_ptr<const GgufFile> file) {
   const GgufFile& f = *file;
   const GgufValue* arch_v = f.find("general.architecture");
@@ -103,7 +72,7 @@ Result<std::unique_ptr<LlamaModel>> LlamaModel::from_gguf(std::shared_ptr<const 
   // qwen2/qwen3 keep HF's layout and use NEOX RoPE.
   model->neox_rope_ = *arch != "llama";
 
-  const GgufMeta m(f, *arch);
+  const decoder::GgufMeta m(f, *arch);
   auto get = [&](std::string_view key, int64_t* out, std::optional<int64_t> fb = std::nullopt) -> Status {
     auto v = m.integer(key, fb);
     if (!v.ok()) return v.status();

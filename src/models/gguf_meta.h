@@ -1,0 +1,43 @@
+// llama.cpp's per-architecture GGUF metadata ("<arch>.<key>"), read with the
+// checks every decoder loader needs: integers present and positive, reals
+// that are numbers. Internal to models/.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "formats/gguf.h"
+
+namespace keel::decoder {
+
+class GgufMeta {
+ public:
+  GgufMeta(const GgufFile& f, std::string arch) : f_(f), arch_(std::move(arch)) {}
+  const GgufValue* find(std::string_view key) const { return f_.find(str_cat(arch_, ".", key)); }
+  Result<int64_t> integer(std::string_view key, std::optional<int64_t> fallback = std::nullopt) const {
+    const GgufValue* v = find(key);
+    if (!v) {
+      if (fallback) return *fallback;
+      return Error(f_.source(), ": missing metadata key '", arch_, ".", key, "'");
+    }
+    auto i = v->as_int();
+    if (!i || *i <= 0) return Error(f_.source(), ": '", arch_, ".", key, "' must be a positive integer");
+    return *i;
+  }
+  Result<double> real(std::string_view key, double fallback) const {
+    const GgufValue* v = find(key);
+    if (!v) return fallback;
+    auto d = v->as_double();
+    if (!d) return Error(f_.source(), ": '", arch_, ".", key, "' must be a number");
+    return *d;
+  }
+
+ private:
+  const GgufFile& f_;
+  std::string arch_;
+};
+
+}  // namespace keel::decoder
