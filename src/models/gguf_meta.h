@@ -4,12 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "core/status.h"
 #include "formats/gguf.h"
+#include "models/decoder_common.h"
 
 namespace keel::decoder {
 
@@ -27,6 +29,13 @@ class GgufMeta {
     if (!i || *i <= 0) return Error(f_.source(), ": '", arch_, ".", key, "' must be a positive integer");
     return *i;
   }
+  // integer() into *out.
+  Status read(std::string_view key, int64_t* out, std::optional<int64_t> fallback = std::nullopt) const {
+    auto v = integer(key, fallback);
+    if (!v.ok()) return v.status();
+    *out = *v;
+    return Status::Ok();
+  }
   Result<double> real(std::string_view key, double fallback) const {
     const GgufValue* v = find(key);
     if (!v) return fallback;
@@ -39,5 +48,14 @@ class GgufMeta {
   const GgufFile& f_;
   std::string arch_;
 };
+
+// The file's tensors by GGUF name, for a WeightLoader (keeps the file alive).
+inline TensorLookup gguf_tensors(std::shared_ptr<const GgufFile> file) {
+  return [file = std::move(file)](std::string_view name) -> std::optional<ConstTensorView> {
+    const GgufTensorInfo* t = file->find_tensor(name);
+    if (!t) return std::nullopt;
+    return file->view(*t);
+  };
+}
 
 }  // namespace keel::decoder

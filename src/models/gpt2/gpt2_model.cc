@@ -53,11 +53,8 @@ Result<std::unique_ptr<Gpt2Model>> Gpt2Model::from_gguf(std::shared_ptr<const Gg
   auto model = std::make_unique<Gpt2Model>();
   Gpt2Config& c = model->config_;
   const decoder::GgufMeta m(f, "gpt2");
-  auto get = [&](std::string_view key, int64_t* out, std::optional<int64_t> fb = std::nullopt) -> Status {
-    auto v = m.integer(key, fb);
-    if (!v.ok()) return v.status();
-    *out = *v;
-    return Status::Ok();
+  auto get = [&m](std::string_view key, int64_t* out, std::optional<int64_t> fb = std::nullopt) {
+    return m.read(key, out, fb);
   };
   KEEL_RETURN_IF_ERROR(get("embedding_length", &c.n_embd));
   KEEL_RETURN_IF_ERROR(get("block_count", &c.n_layer));
@@ -75,13 +72,7 @@ Result<std::unique_ptr<Gpt2Model>> Gpt2Model::from_gguf(std::shared_ptr<const Gg
     model->eos_.push_back(static_cast<int32_t>(*e->as_int()));
   if (const GgufValue* b = f.find("tokenizer.ggml.bos_token_id"); b && b->as_int())
     model->bos_ = static_cast<int32_t>(*b->as_int());
-  decoder::WeightLoader w(
-      [file](std::string_view name) -> std::optional<ConstTensorView> {
-        const GgufTensorInfo* t = file->find_tensor(name);
-        if (!t) return std::nullopt;
-        return file->view(*t);
-      },
-      f.source());
+  decoder::WeightLoader w(decoder::gguf_tensors(file), f.source());
   KEEL_RETURN_IF_ERROR(model->load(w, /*gguf_names=*/true));
   model->file_ = file;
   return model;

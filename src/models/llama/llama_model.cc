@@ -73,11 +73,8 @@ Result<std::unique_ptr<LlamaModel>> LlamaModel::from_gguf(std::shared_ptr<const 
   model->neox_rope_ = *arch != "llama";
 
   const decoder::GgufMeta m(f, *arch);
-  auto get = [&](std::string_view key, int64_t* out, std::optional<int64_t> fb = std::nullopt) -> Status {
-    auto v = m.integer(key, fb);
-    if (!v.ok()) return v.status();
-    *out = *v;
-    return Status::Ok();
+  auto get = [&m](std::string_view key, int64_t* out, std::optional<int64_t> fb = std::nullopt) {
+    return m.read(key, out, fb);
   };
   KEEL_RETURN_IF_ERROR(get("embedding_length", &c.hidden_size));
   KEEL_RETURN_IF_ERROR(get("block_count", &c.num_hidden_layers));
@@ -119,13 +116,7 @@ Result<std::unique_ptr<LlamaModel>> LlamaModel::from_gguf(std::shared_ptr<const 
   if (const GgufValue* b = f.find("tokenizer.ggml.bos_token_id"); b && b->as_int())
     model->bos_ = static_cast<int32_t>(*b->as_int());
 
-  decoder::WeightLoader w(
-      [file](std::string_view name) -> std::optional<ConstTensorView> {
-        const GgufTensorInfo* t = file->find_tensor(name);
-        if (!t) return std::nullopt;
-        return file->view(*t);
-      },
-      f.source());
+  decoder::WeightLoader w(decoder::gguf_tensors(file), f.source());
   KEEL_RETURN_IF_ERROR(model->load(w, /*gguf_names=*/true));
   // Llama 3.1-style RoPE scaling comes as per-frequency divisors (llama.cpp's
   // converter writes rope_freqs.weight; theta_i = pos * base^(-2i/d) / f_i).
