@@ -368,6 +368,15 @@ void permute_rows(const float* src, float* dst, int64_t rows, int64_t cols, int 
       }
 }
 
+// general.*: what every converted file carries.
+void write_general(GgufWriter& w, const std::string& arch, const fs::path& dir, DType out_type) {
+  w.set("general.architecture", GgufValue::str(arch));
+  w.set("general.type", GgufValue::str("model"));
+  w.set("general.name", GgufValue::str(fs::absolute(dir).filename().string()));
+  w.set("general.file_type", GgufValue::u32(file_type(out_type)));
+  w.set("general.quantization_version", GgufValue::u32(2));
+}
+
 // The tokenizer as tokenizer.ggml.* (SentencePiece when the directory has a
 // tokenizer.model, else byte-level BPE with pre-tokenizer `bpe_pre`).
 Status write_vocab(const fs::path& dir, const Json& config_json, int64_t vocab_size, const std::string& bpe_pre,
@@ -467,9 +476,7 @@ Status convert_gpt2(const ConvertOptions& o, const Gpt2Config& c) {
   auto ckpt = SafetensorsCheckpoint::open(o.model_dir);
   if (!ckpt.ok()) return ckpt.status();
   GgufWriter w;
-  w.set("general.architecture", GgufValue::str("gpt2"));
-  w.set("general.type", GgufValue::str("model"));
-  w.set("general.name", GgufValue::str(fs::absolute(dir).filename().string()));
+  write_general(w, "gpt2", dir, o.out_type);
   const auto u32 = [](int64_t v) { return GgufValue::u32(static_cast<uint32_t>(v)); };
   w.set("gpt2.block_count", u32(c.n_layer));
   w.set("gpt2.context_length", u32(c.n_positions));
@@ -477,8 +484,6 @@ Status convert_gpt2(const ConvertOptions& o, const Gpt2Config& c) {
   w.set("gpt2.feed_forward_length", u32(c.inner()));
   w.set("gpt2.attention.head_count", u32(c.n_head));
   w.set("gpt2.attention.layer_norm_epsilon", GgufValue::f32(static_cast<float>(c.layer_norm_epsilon)));
-  w.set("general.file_type", GgufValue::u32(file_type(o.out_type)));
-  w.set("general.quantization_version", GgufValue::u32(2));
   KEEL_RETURN_IF_ERROR(write_vocab(dir, *config_json, c.vocab_size, "gpt-2", w));
 
   // The hub's gpt2 has no "transformer." prefix; GPT2LMHeadModel saves do.
@@ -532,9 +537,7 @@ Status convert_hf_to_gguf(const ConvertOptions& o) {
   const std::string arch = c->variant == LlamaVariant::Qwen2 ? "qwen2"
                          : c->variant == LlamaVariant::Qwen3 ? "qwen3" : "llama";
   GgufWriter w;
-  w.set("general.architecture", GgufValue::str(arch));
-  w.set("general.type", GgufValue::str("model"));
-  w.set("general.name", GgufValue::str(fs::absolute(dir).filename().string()));
+  write_general(w, arch, dir, o.out_type);
   const auto u32 = [](int64_t v) { return GgufValue::u32(static_cast<uint32_t>(v)); };
   w.set(arch + ".block_count", u32(c->num_hidden_layers));
   w.set(arch + ".context_length", u32(c->max_position_embeddings));
@@ -552,10 +555,8 @@ Status convert_hf_to_gguf(const ConvertOptions& o) {
     w.set(arch + ".rope.scaling.type", GgufValue::str("linear"));
     w.set(arch + ".rope.scaling.factor", GgufValue::f32(static_cast<float>(c->rope_scaling.factor)));
   }
-  w.set("general.file_type", GgufValue::u32(file_type(o.out_type)));
   w.set(arch + ".vocab_size", u32(c->vocab_size));
   w.set(arch + ".rope.dimension_count", u32(c->head_dim));
-  w.set("general.quantization_version", GgufValue::u32(2));
 
   KEEL_RETURN_IF_ERROR(write_vocab(dir, *config_json, c->vocab_size, arch == "llama" ? "llama-bpe" : "qwen2", w));
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 #include "formats/gguf.h"
@@ -48,6 +49,18 @@ class GgufMeta {
   const GgufFile& f_;
   std::string arch_;
 };
+
+// Generation stops at tokenizer.ggml.eos_token_id and, when it differs,
+// eot_token_id; *bos is bos_token_id or left as it was.
+inline void gguf_special_ids(const GgufFile& f, std::vector<int32_t>* eos, int32_t* bos) {
+  if (const GgufValue* e = f.find("tokenizer.ggml.eos_token_id"); e && e->as_int())
+    eos->push_back(static_cast<int32_t>(*e->as_int()));
+  if (const GgufValue* e = f.find("tokenizer.ggml.eot_token_id"); e && e->as_int() &&
+      (eos->empty() || (*eos)[0] != *e->as_int()))
+    eos->push_back(static_cast<int32_t>(*e->as_int()));
+  if (const GgufValue* b = f.find("tokenizer.ggml.bos_token_id"); b && b->as_int())
+    *bos = static_cast<int32_t>(*b->as_int());
+}
 
 // The file's tensors by GGUF name, for a WeightLoader (keeps the file alive).
 inline TensorLookup gguf_tensors(std::shared_ptr<const GgufFile> file) {

@@ -53,14 +53,11 @@ Result<std::unique_ptr<Gpt2Model>> Gpt2Model::from_gguf(std::shared_ptr<const Gg
   auto model = std::make_unique<Gpt2Model>();
   Gpt2Config& c = model->config_;
   const decoder::GgufMeta m(f, "gpt2");
-  auto get = [&m](std::string_view key, int64_t* out, std::optional<int64_t> fb = std::nullopt) {
-    return m.read(key, out, fb);
-  };
-  KEEL_RETURN_IF_ERROR(get("embedding_length", &c.n_embd));
-  KEEL_RETURN_IF_ERROR(get("block_count", &c.n_layer));
-  KEEL_RETURN_IF_ERROR(get("attention.head_count", &c.n_head));
-  KEEL_RETURN_IF_ERROR(get("context_length", &c.n_positions));
-  KEEL_RETURN_IF_ERROR(get("feed_forward_length", &c.n_inner, 4 * c.n_embd));
+  KEEL_RETURN_IF_ERROR(m.read("embedding_length", &c.n_embd));
+  KEEL_RETURN_IF_ERROR(m.read("block_count", &c.n_layer));
+  KEEL_RETURN_IF_ERROR(m.read("attention.head_count", &c.n_head));
+  KEEL_RETURN_IF_ERROR(m.read("context_length", &c.n_positions));
+  KEEL_RETURN_IF_ERROR(m.read("feed_forward_length", &c.n_inner, 4 * c.n_embd));
   auto eps = m.real("attention.layer_norm_epsilon", 1e-5);
   if (!eps.ok()) return eps.status();
   c.layer_norm_epsilon = *eps;
@@ -68,10 +65,7 @@ Result<std::unique_ptr<Gpt2Model>> Gpt2Model::from_gguf(std::shared_ptr<const Gg
   const GgufTensorInfo* embd = f.find_tensor("token_embd.weight");
   if (!embd || embd->shape.rank() != 2) return Error(f.source(), ": missing tensor 'token_embd.weight'");
   c.vocab_size = embd->shape[0];
-  if (const GgufValue* e = f.find("tokenizer.ggml.eos_token_id"); e && e->as_int())
-    model->eos_.push_back(static_cast<int32_t>(*e->as_int()));
-  if (const GgufValue* b = f.find("tokenizer.ggml.bos_token_id"); b && b->as_int())
-    model->bos_ = static_cast<int32_t>(*b->as_int());
+  decoder::gguf_special_ids(f, &model->eos_, &model->bos_);
   decoder::WeightLoader w(decoder::gguf_tensors(file), f.source());
   KEEL_RETURN_IF_ERROR(model->load(w, /*gguf_names=*/true));
   model->file_ = file;

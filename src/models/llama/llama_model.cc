@@ -73,18 +73,15 @@ Result<std::unique_ptr<LlamaModel>> LlamaModel::from_gguf(std::shared_ptr<const 
   model->neox_rope_ = *arch != "llama";
 
   const decoder::GgufMeta m(f, *arch);
-  auto get = [&m](std::string_view key, int64_t* out, std::optional<int64_t> fb = std::nullopt) {
-    return m.read(key, out, fb);
-  };
-  KEEL_RETURN_IF_ERROR(get("embedding_length", &c.hidden_size));
-  KEEL_RETURN_IF_ERROR(get("block_count", &c.num_hidden_layers));
-  KEEL_RETURN_IF_ERROR(get("feed_forward_length", &c.intermediate_size));
-  KEEL_RETURN_IF_ERROR(get("attention.head_count", &c.num_attention_heads));
-  KEEL_RETURN_IF_ERROR(get("attention.head_count_kv", &c.num_key_value_heads, c.num_attention_heads));
-  KEEL_RETURN_IF_ERROR(get("context_length", &c.max_position_embeddings));
+  KEEL_RETURN_IF_ERROR(m.read("embedding_length", &c.hidden_size));
+  KEEL_RETURN_IF_ERROR(m.read("block_count", &c.num_hidden_layers));
+  KEEL_RETURN_IF_ERROR(m.read("feed_forward_length", &c.intermediate_size));
+  KEEL_RETURN_IF_ERROR(m.read("attention.head_count", &c.num_attention_heads));
+  KEEL_RETURN_IF_ERROR(m.read("attention.head_count_kv", &c.num_key_value_heads, c.num_attention_heads));
+  KEEL_RETURN_IF_ERROR(m.read("context_length", &c.max_position_embeddings));
   if (c.hidden_size % c.num_attention_heads != 0 && !m.find("attention.key_length"))
     return Error(f.source(), ": embedding_length is not a multiple of head_count");
-  KEEL_RETURN_IF_ERROR(get("attention.key_length", &c.head_dim, c.hidden_size / c.num_attention_heads));
+  KEEL_RETURN_IF_ERROR(m.read("attention.key_length", &c.head_dim, c.hidden_size / c.num_attention_heads));
   auto eps = m.real("attention.layer_norm_rms_epsilon", 1e-5);
   if (!eps.ok()) return eps.status();
   c.rms_norm_eps = *eps;
@@ -108,13 +105,7 @@ Result<std::unique_ptr<LlamaModel>> LlamaModel::from_gguf(std::shared_ptr<const 
   c.qk_norm = f.find_tensor("blk.0.attn_q_norm.weight") != nullptr;
   if (c.num_attention_heads % c.num_key_value_heads != 0)
     return Error(f.source(), ": head_count is not a multiple of head_count_kv");
-  if (const GgufValue* e = f.find("tokenizer.ggml.eos_token_id"); e && e->as_int())
-    model->eos_.push_back(static_cast<int32_t>(*e->as_int()));
-  if (const GgufValue* e = f.find("tokenizer.ggml.eot_token_id"); e && e->as_int() &&
-      (model->eos_.empty() || model->eos_[0] != *e->as_int()))
-    model->eos_.push_back(static_cast<int32_t>(*e->as_int()));
-  if (const GgufValue* b = f.find("tokenizer.ggml.bos_token_id"); b && b->as_int())
-    model->bos_ = static_cast<int32_t>(*b->as_int());
+  decoder::gguf_special_ids(f, &model->eos_, &model->bos_);
 
   decoder::WeightLoader w(decoder::gguf_tensors(file), f.source());
   KEEL_RETURN_IF_ERROR(model->load(w, /*gguf_names=*/true));
