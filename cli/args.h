@@ -18,6 +18,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,9 @@ struct FlagSpec {
 class Args {
  public:
   static Result<Args> parse(int argc, char** argv, std::initializer_list<FlagSpec> flags) {
+    return parse(argc, argv, std::span<const FlagSpec>(flags.begin(), flags.size()));
+  }
+  static Result<Args> parse(int argc, char** argv, std::span<const FlagSpec> flags) {
     Args out;
     bool flags_done = false;
     for (int i = 1; i < argc; ++i) {
@@ -89,6 +93,17 @@ class Args {
                                            int64_t lo = std::numeric_limits<int64_t>::min(),
                                            int64_t hi = std::numeric_limits<int64_t>::max()) const {
     return number<int64_t>(name, lo, hi);
+  }
+  // A floating-point flag; nullopt if absent, an error naming the flag if malformed.
+  Result<std::optional<float>> float_value(std::string_view name) const {
+    const std::string* v = value(name);
+    if (!v) return std::optional<float>();
+    float x = 0.0f;
+    const char* end = v->data() + v->size();
+    auto [ptr, ec] = std::from_chars(v->data(), end, x);
+    if (ec != std::errc() || ptr != end || v->empty())
+      return Error("option '--", name, "': expected a number, got '", *v, "'");
+    return std::optional<float>(x);
   }
   // An unsigned 64-bit flag (seeds); nullopt if absent.
   Result<std::optional<uint64_t>> uint_value(std::string_view name) const {

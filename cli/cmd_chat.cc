@@ -1,18 +1,19 @@
-// keel chat --model <dir|gguf> [--system TEXT] [--max-tokens N] [--temperature T]
-//           [--top-k K] [--top-p P] [--min-p P] [--seed S] [--threads N]
+// keel chat --model <dir|gguf> [--system TEXT] [generation flags as keel generate's]
 // An interactive terminal chat: each line read from stdin is a user message;
 // the conversation is rendered with the model's chat template
 // (tokenizer_config.json's chat_template, or a GGUF's tokenizer.chat_template)
-// and the reply streams to stdout. Each turn prefills the whole conversation
-// again (no KV reuse across turns yet).
+// and the reply streams to stdout, a stats line to stderr. Each turn prefills
+// only what the Generator's KV cache does not hold yet (the new messages).
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/generation_flags.h"
 #include "core/thread_pool.h"
 #include "formats/gguf.h"
 #include "models/decoder_model.h"
@@ -27,14 +28,11 @@ constexpr const char* kUsage =
     "usage: keel chat --model <dir|file.gguf> [options]\n"
     "\n"
     "Chats in the terminal with the model's chat template: type a message and press\n"
-    "Enter; an empty line or end of input quits.\n"
+    "Enter; an empty line or end of input quits. Replies stream to stdout, the\n"
+    "prompt marker to stderr.\n"
     "\n"
     "  --system TEXT        a system message first\n"
-    "  --max-tokens N       reply length limit (default 512)\n"
-    "  --temperature T      default 0.7 (0 = greedy)\n"
-    "  --top-k K / --top-p P / --min-p P   default 40 / 0.95 / 0.05\n"
-    "  --seed S             default 0\n"
-    "  --threads N          default: KEEL_THREADS or all cores\n";
+    "Generation (defaults: --max-tokens 512, --temperature 0.7):\n";
 
 int fail(const std::string& m) {
   std::fprintf(stderr, "keel chat: %s\n", m.c_str());
@@ -61,15 +59,16 @@ Result<ChatTemplate> load_template(const std::string& model, const tok::Tokenize
 }  // namespace
 
 int cmd_chat(int argc, char** argv) {
-  auto args = Args::parse(argc, argv,
-                          {{"model"}, {"system"}, {"max-tokens"}, {"temperature"}, {"top-k"}, {"top-p"},
-                           {"min-p"}, {"seed"}, {"threads"}, {"help", false}});
+  std::vector<FlagSpec> flags = generation_flags();
+  for (FlagSpec f : {FlagSpec{"model"}, FlagSpec{"system"}, FlagSpec{"help", false}}) flags.push_back(f);
+  auto args = Args::parse(argc, argv, flags);
   if (!args.ok()) {
-    std::fprintf(stderr, "keel chat: %s\n%s", args.error().c_str(), kUsage);
+    std::fprintf(stderr, "keel chat: %s\nrun 'keel chat --help' for the options\n", args.error().c_str());
     return 2;
   }
   if (args->has("help")) {
     std::fputs(kUsage, stdout);
+    std::fputs(kGenerationUsage, stdout);
     return 0;
   }
   if (!args->value("model")) {
@@ -77,27 +76,11 @@ int cmd_chat(int argc, char** argv) {
     return 2;
   }
   GenerateOptions opt;
-  auto max_tokens = args->int_value("max-tokens", 1, 1 << 20);
-  auto top_k = args->int_value("top-k", 0, 1 << 30);
-  auto seed = args->uint_value("seed");
-  auto threads = args->int_value("threads", 1, 1024);
-  if (!max_tokens.ok() || !top_k.ok() || !seed.ok() || !threads.ok()) {
-    std::fprintf(stderr, "keel chat: bad numeric option\n%s", kUsage);
+  std::optional<int> threads;
+  if (Status s = read_generation_flags(*args, {.max_tokens = 512, .temperature = 0.7f}, &opt, &threads); !s.ok()) {
+    std::fprintf(stderr, "keel chat: %s\nrun 'keel chat --help' for the options\n", s.message().c_str());
     return 2;
   }
-  opt.max_tokens = static_cast<int32_t>(max_tokens->value_or(512));
-  opt.sampling.top_k = static_cast<int32_t>(top_k->value_or(40));
-  opt.sampling.seed = seed->value_or(0);
-  opt.kv_type = KvType::F16;  // as keel generate's default
-  try {
-    opt.sampling.temperature = std::stof(args->value_or("temperature", "0.7"));
-    opt.sampling.top_p = std::stof(args->value_or("top-p", "0.95"));
-    opt.sampling.min_p = std::stof(args->value_or("min-p", "0.05"));
-  } catch (const std::exception&) {
-    std::fprintf(stderr, "keel chat: --temperature, --top-p and --min-p take numbers\n");
-    return 2;
-  }
-  if (Status s = validate(opt.sampling); !s.ok()) return fail(s.message());
 
   const std::string path = *args->value("model");
   auto model = load_decoder(path);
@@ -106,8 +89,8 @@ int cmd_chat(int argc, char** argv) {
   if (!tokenizer.ok()) return fail(tokenizer.status().message());
   auto tmpl = load_template(path, *tokenizer);
   if (!tmpl.ok()) return fail(tmpl.status().message());
-  ThreadPool pool(static_cast<int>(threads->value_or(0)));
-  ThreadPool* use = threads->has_value() ? &pool : &default_thread_pool();
+  ThreadPool pool(threads.value_or(0));
+  ThreadPool* use = threads ? &pool : &default_thread_pool();
   Generator gen(**model, *tokenizer, use);
 
   std::vector<ChatMessage> messages;
@@ -131,7 +114,12 @@ int cmd_chat(int argc, char** argv) {
       return true;
     });
     std::fputc('\n', stdout);
+    std::fflush(stdout);
     if (!r.ok()) return fail(r.status().message());
+    const size_t n = r->tokens.size(), fresh = r->prompt_tokens - r->cached_tokens;
+    std::fprintf(stderr, "[prompt %zu tokens, %zu from the cache, %.1f tokens/s | reply %zu tokens, %.2f tokens/s]\n",
+                 r->prompt_tokens, r->cached_tokens, r->prefill_seconds > 0 ? fresh / r->prefill_seconds : 0.0, n,
+                 n > 1 && r->decode_seconds > 0 ? (n - 1) / r->decode_seconds : 0.0);
     messages.push_back({"assistant", reply});
   }
   return 0;

@@ -1,13 +1,18 @@
 // keel generate --model <dir|gguf> --prompt "..." [--max-tokens N] [--temperature T]
 //               [--top-p P] [--top-k K] [--min-p P] [--repeat-penalty R] [--seed S]
 //               [--stop STR] [--threads N] [--ignore-eos] [--dtype f32|f16|bf16] [--kv-type f16|f32]
+//               [--logprobs N [--logprobs-file F]]
 // Streams the generated text (not the prompt) to stdout; a stats line to stderr.
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/generation_flags.h"
 #include "core/thread_pool.h"
 #include "models/decoder_model.h"
 #include "runtime/generator.h"
@@ -23,49 +28,54 @@ constexpr const char* kUsage =
     "directory or GGUF file). The generated text streams to stdout; a stats line\n"
     "(prompt and generated tokens/s) goes to stderr.\n"
     "\n"
-    "  --max-tokens N       tokens to generate at most (default 256)\n"
-    "  --temperature T      0 = greedy (default 0.8)\n"
-    "  --top-k K            keep the K most likely tokens (default 40, 0 = off)\n"
-    "  --top-p P            nucleus sampling (default 0.95, 1 = off)\n"
-    "  --min-p P            drop tokens below P x the top probability (default 0.05)\n"
-    "  --repeat-penalty R   repetition penalty (default 1.0 = off)\n"
-    "  --seed S             random seed (default 0)\n"
-    "  --stop STR           stop when STR appears (not printed)\n"
-    "  --threads N          threads (default: KEEL_THREADS or all cores)\n"
-    "  --ignore-eos         keep going past the end-of-sequence token\n"
     "  --dtype D            safetensors weights as f32, f16 or bf16 (default: as stored)\n"
-    "  --kv-type T          KV cache as f16 (default: half the memory and attention reads)\n"
-    "                       or f32\n"
-    "  --no-bos             do not add the tokenizer's special tokens to the prompt\n";
+    "  --no-bos             do not add the tokenizer's special tokens to the prompt\n"
+    "  --logprobs N         after the text, one JSON line per generated token: its id,\n"
+    "                       text, bytes, log-probability and the N (0..20) most likely\n"
+    "                       alternatives (log-softmax of the model's logits)\n"
+    "  --logprobs-file F    write those lines to F instead of stderr\n"
+    "Generation (defaults: --max-tokens 256, --temperature 0.8):\n";
 
 int usage_error(const std::string& m) {
   std::fprintf(stderr, "keel generate: %s\nrun 'keel generate --help' for the options\n", m.c_str());
   return 2;
 }
 
-Result<float> float_flag(const Args& a, const char* name, float fallback) {
-  const std::string* v = a.value(name);
-  if (!v) return fallback;
-  try {
-    size_t used = 0;
-    const float f = std::stof(*v, &used);
-    if (used != v->size()) throw std::invalid_argument("trailing");
-    return f;
-  } catch (const std::exception&) {
-    return Error("option '--", name, "': expected a number, got '", *v, "'");
+// {"id":..,"token":..,"bytes":[..],"logprob":..} for one token.
+nlohmann::json token_json(const tok::Tokenizer& tokenizer, int32_t id, float logprob) {
+  const uint32_t u = static_cast<uint32_t>(id);
+  auto text = tokenizer.decode({&u, 1}, /*skip_special_tokens=*/false);
+  const std::string s = text.ok() ? *text : "";
+  nlohmann::json bytes = nlohmann::json::array();
+  for (unsigned char c : s) bytes.push_back(int(c));
+  return {{"id", id}, {"token", s}, {"bytes", std::move(bytes)}, {"logprob", logprob}};
+}
+
+// One JSON line per generated token, OpenAI's logprobs.content entries.
+Status write_logprobs(const tok::Tokenizer& tokenizer, const GenerateResult& r, std::FILE* out) {
+  for (const SampledToken& t : r.logprobs) {
+    nlohmann::json j = token_json(tokenizer, t.id, t.logprob);
+    nlohmann::json top = nlohmann::json::array();
+    for (const TokenLogprob& alt : t.top) top.push_back(token_json(tokenizer, alt.id, alt.logprob));
+    j["top_logprobs"] = std::move(top);
+    const std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    if (std::fwrite(line.data(), 1, line.size(), out) != line.size()) return Error("cannot write the logprobs");
   }
+  return std::fflush(out) == 0 ? Status() : Error("cannot write the logprobs");
 }
 
 }  // namespace
 
 int cmd_generate(int argc, char** argv) {
-  auto args = Args::parse(argc, argv,
-                          {{"model"}, {"prompt"}, {"max-tokens"}, {"temperature"}, {"top-p"}, {"top-k"},
-                           {"min-p"}, {"repeat-penalty"}, {"seed"}, {"stop"}, {"threads"},
-                           {"ignore-eos", false}, {"dtype"}, {"kv-type"}, {"no-bos", false}, {"help", false}});
+  std::vector<FlagSpec> flags = generation_flags();
+  for (FlagSpec f : {FlagSpec{"model"}, FlagSpec{"prompt"}, FlagSpec{"dtype"}, FlagSpec{"no-bos", false},
+                     FlagSpec{"logprobs"}, FlagSpec{"logprobs-file"}, FlagSpec{"help", false}})
+    flags.push_back(f);
+  auto args = Args::parse(argc, argv, flags);
   if (!args.ok()) return usage_error(args.error());
   if (args->has("help")) {
     std::fputs(kUsage, stdout);
+    std::fputs(kGenerationUsage, stdout);
     return 0;
   }
   if (!args->positional().empty()) return usage_error("unexpected argument '" + args->positional().front() + "'");
@@ -73,31 +83,14 @@ int cmd_generate(int argc, char** argv) {
   if (!args->value("prompt")) return usage_error("--prompt is required");
 
   GenerateOptions opt;
-  auto max_tokens = args->int_value("max-tokens", 0, 1 << 20);
-  if (!max_tokens.ok()) return usage_error(max_tokens.error());
-  opt.max_tokens = static_cast<int32_t>(max_tokens->value_or(256));
-  auto top_k = args->int_value("top-k", 0, 1 << 30);
-  if (!top_k.ok()) return usage_error(top_k.error());
-  opt.sampling.top_k = static_cast<int32_t>(top_k->value_or(40));
-  auto seed = args->uint_value("seed");
-  if (!seed.ok()) return usage_error(seed.error());
-  opt.sampling.seed = seed->value_or(0);
-  auto threads = args->int_value("threads", 1, 1024);
-  if (!threads.ok()) return usage_error(threads.error());
-  for (auto [name, dst, fb] : {std::tuple{"temperature", &opt.sampling.temperature, 0.8f},
-                               std::tuple{"top-p", &opt.sampling.top_p, 0.95f},
-                               std::tuple{"min-p", &opt.sampling.min_p, 0.05f},
-                               std::tuple{"repeat-penalty", &opt.sampling.repetition_penalty, 1.0f}}) {
-    auto f = float_flag(*args, name, fb);
-    if (!f.ok()) return usage_error(f.status().message());
-    *dst = *f;
-  }
-  if (Status s = validate(opt.sampling); !s.ok()) return usage_error(s.message());
-  if (const std::string* s = args->value("stop")) opt.stop_strings.push_back(*s);
-  opt.ignore_eos = args->has("ignore-eos");
-  const std::string kv_type = args->value_or("kv-type", "f16");
-  if (kv_type != "f16" && kv_type != "f32") return usage_error("--kv-type must be f16 or f32, got '" + kv_type + "'");
-  opt.kv_type = kv_type == "f16" ? KvType::F16 : KvType::F32;
+  std::optional<int> threads;
+  if (Status s = read_generation_flags(*args, {.max_tokens = 256, .temperature = 0.8f}, &opt, &threads); !s.ok())
+    return usage_error(s.message());
+  auto logprobs = args->int_value("logprobs", 0, 20);
+  if (!logprobs.ok()) return usage_error(logprobs.error());
+  opt.logprobs = logprobs->has_value();
+  opt.sampling.top_logprobs = static_cast<int32_t>(logprobs->value_or(0));
+  if (args->has("logprobs-file") && !opt.logprobs) return usage_error("--logprobs-file needs --logprobs N");
 
   const std::string model_path = *args->value("model");
   const auto t_load = std::chrono::steady_clock::now();
@@ -119,8 +112,8 @@ int cmd_generate(int argc, char** argv) {
   }
   std::vector<int32_t> prompt(enc->ids.begin(), enc->ids.end());
 
-  ThreadPool pool(static_cast<int>(threads->value_or(0)));
-  ThreadPool* use = threads->has_value() ? &pool : &default_thread_pool();
+  ThreadPool pool(threads.value_or(0));
+  ThreadPool* use = threads ? &pool : &default_thread_pool();
   Generator gen(**model, *tokenizer, use);
   auto result = gen.generate(prompt, opt, [](std::string_view text) {
     std::fwrite(text.data(), 1, text.size(), stdout);
@@ -131,6 +124,20 @@ int cmd_generate(int argc, char** argv) {
   if (!result.ok()) {
     std::fprintf(stderr, "keel generate: %s\n", result.status().message().c_str());
     return 1;
+  }
+  if (opt.logprobs) {
+    const std::string* path = args->value("logprobs-file");
+    std::FILE* out = path ? std::fopen(path->c_str(), "w") : stderr;
+    if (!out) {
+      std::fprintf(stderr, "keel generate: cannot open '%s' for writing\n", path->c_str());
+      return 1;
+    }
+    Status s = write_logprobs(*tokenizer, *result, out);
+    if (path) std::fclose(out);
+    if (!s.ok()) {
+      std::fprintf(stderr, "keel generate: %s\n", s.message().c_str());
+      return 1;
+    }
   }
   const size_t n = result->tokens.size();
   const double prefill_tps = result->prefill_seconds > 0 ? result->prompt_tokens / result->prefill_seconds : 0;

@@ -166,6 +166,24 @@ void KvCache::write(size_t layer, size_t pos, const float* k, const float* v) {
   }
 }
 
+namespace {
+template <typename T>
+void grow_rows(std::vector<T>& data, size_t layers, size_t old_cap, size_t new_cap, size_t width, size_t rows) {
+  if (data.empty()) return;
+  std::vector<T> out(layers * new_cap * width);
+  for (size_t l = 0; l < layers; ++l)
+    std::memcpy(out.data() + l * new_cap * width, data.data() + l * old_cap * width, rows * width * sizeof(T));
+  data = std::move(out);
+}
+}  // namespace
+
+void KvCache::grow(size_t capacity) {
+  if (capacity <= capacity_) return;
+  for (auto* d : {&k_, &v_}) grow_rows(*d, layers_, capacity_, capacity, kv_width_, length_);
+  for (auto* d : {&k16_, &v16_}) grow_rows(*d, layers_, capacity_, capacity, kv_width_, length_);
+  capacity_ = capacity;
+}
+
 }  // namespace keel
 
 namespace keel::decoder {

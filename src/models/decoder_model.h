@@ -52,6 +52,8 @@ class KvCache {
   // Forgets positions from `n` on (n <= length), e.g. to reuse a cache.
   void truncate(size_t n) { length_ = n < length_ ? n : length_; }
   void clear() { length_ = 0; }
+  // Room for `capacity` positions (no-op if there is), keeping what is filled.
+  void grow(size_t capacity);
   size_t bytes() const { return (k_.size() + v_.size()) * sizeof(float) + (k16_.size() + v16_.size()) * 2; }
 
   // Writes position `pos` of `layer`: kv_width keys and values.

@@ -37,7 +37,23 @@ Result<GenerateResult> Generator::generate(std::span<const int32_t> prompt, cons
 
   std::vector<int32_t> stops = options.stop_ids;
   for (int32_t id : model_.eos_ids()) stops.push_back(id);
-  KvCache cache = model_.new_cache(context, options.kv_type);
+  // Reuse the previous call's cache for the longest common prefix (at least
+  // the prompt's last token is computed again: its logits start the decode).
+  // The cache grows geometrically (keeping its contents), so a chat's turns
+  // rarely copy it.
+  size_t reuse = 0;
+  if (cache_.capacity() > 0 && cache_.type() == options.kv_type) {
+    const size_t limit = std::min(cached_.size(), prompt.size() - 1);
+    while (reuse < limit && cached_[reuse] == prompt[reuse]) ++reuse;
+    cache_.truncate(reuse);
+    if (cache_.capacity() < context)
+      cache_.grow(std::min(model_.max_context(), std::max(context, 2 * cache_.capacity())));
+  } else {
+    cache_ = model_.new_cache(context, options.kv_type);
+  }
+  cached_.resize(reuse);
+  cached_.resize(reuse);
+  KvCache& cache = cache_;
   Sampler sampler(options.sampling);
   StopMatcher matcher(options.stop_strings);
   std::vector<float> logits(model_.vocab_size());
@@ -50,8 +66,10 @@ Result<GenerateResult> Generator::generate(std::span<const int32_t> prompt, cons
   if (options.max_tokens == 0) return out;
 
   auto t0 = std::chrono::steady_clock::now();
-  DecoderInput in{&cache, prompt};
+  DecoderInput in{&cache, prompt.subspan(reuse)};
   KEEL_RETURN_IF_ERROR(model_.forward({&in, 1}, logits.data(), pool_));
+  cached_.insert(cached_.end(), prompt.begin() + reuse, prompt.end());
+  out.cached_tokens = reuse;
   out.prefill_seconds = seconds_since(t0);
 
   std::string decoded;   // all generated text so far
@@ -66,6 +84,7 @@ Result<GenerateResult> Generator::generate(std::span<const int32_t> prompt, cons
       break;
     }
     out.tokens.push_back(tok.id);
+    if (options.logprobs) out.logprobs.push_back(tok);
     history.push_back(tok.id);
     if (on_text) {
       ids.push_back(static_cast<uint32_t>(tok.id));
@@ -87,6 +106,7 @@ Result<GenerateResult> Generator::generate(std::span<const int32_t> prompt, cons
     const int32_t next = tok.id;
     DecoderInput step{&cache, {&next, 1}};
     KEEL_RETURN_IF_ERROR(model_.forward({&step, 1}, logits.data(), pool_));
+    cached_.push_back(next);
   }
   out.decode_seconds = seconds_since(t0);
   if (on_text && !matcher.stopped() && !stopped) {

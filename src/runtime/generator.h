@@ -3,6 +3,10 @@
 // back with the text as it becomes final (incomplete UTF-8 and possible stop
 // strings held back).
 //
+// A Generator keeps the KV cache of its last call: a prompt that shares a
+// prefix with the previous prompt + generated tokens (a chat's next turn)
+// prefills only what follows that prefix.
+//
 //   Generator gen(*model, tokenizer, &pool);
 //   auto stats = gen.generate(prompt_ids, {.max_tokens = 64}, [](std::string_view t) {
 //     fwrite(t.data(), 1, t.size(), stdout); return true; });
@@ -31,12 +35,15 @@ struct GenerateOptions {
   bool ignore_eos = false;               // don't stop on eos / stop ids
   size_t context = 0;                    // KV cache positions; 0: prompt + max_tokens
   KvType kv_type = KvType::F32;          // the KV cache's element type
+  bool logprobs = false;                 // fill GenerateResult::logprobs (alternatives: sampling.top_logprobs)
 };
 
 struct GenerateResult {
   std::vector<int32_t> tokens;   // generated ids (a stop id is not included)
+  std::vector<SampledToken> logprobs;  // one per entry of tokens, when options.logprobs
   std::string finish_reason;     // "stop" or "length"
   size_t prompt_tokens = 0;
+  size_t cached_tokens = 0;      // prompt tokens whose keys/values came from the previous call's cache
   double prefill_seconds = 0, decode_seconds = 0;
   // decode_seconds covers tokens.size() - 1 forward passes (the first token
   // comes from the prefill's logits).
@@ -58,6 +65,8 @@ class Generator {
   DecoderModel& model_;
   const tok::Tokenizer& tokenizer_;
   ThreadPool* pool_;
+  KvCache cache_;                // kept between calls
+  std::vector<int32_t> cached_;  // the tokens whose keys/values cache_ holds, in order
 };
 
 }  // namespace keel

@@ -104,3 +104,47 @@ def test_bad_invocations_are_errors():
     assert r.returncode == 2 and "--temperature" in r.stderr
     r = generate("--model", str(model()), "--prompt", "x", "--dtype", "q3")
     assert r.returncode == 1 and "dtype" in r.stderr
+
+
+def test_logprobs_match_the_reference():
+    """--logprobs: each greedy token's log-probability and its top alternatives are
+    PyTorch's log-softmax of the reference logits at that position (f32 weights,
+    f32 KV cache), written as one JSON line per token."""
+    ids = hf(ENCODE, PROMPT)
+    n, k = 8, 5
+    out = TMP / "logprobs.jsonl"
+    r = generate("--model", str(model()), "--prompt", PROMPT, "--temperature", "0", "--max-tokens", str(n),
+                 "--threads", "2", "--ignore-eos", "--kv-type", "f32", "--logprobs", str(k),
+                 "--logprobs-file", str(out))
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(lines) == n
+    ref = llama_ref.load(model())
+    seq = list(ids)
+    with torch.no_grad():
+        for entry in lines:
+            logp = torch.log_softmax(ref.logits(seq)[-1].double(), dim=-1)
+            top = torch.topk(logp, k)
+            want_ids = [int(i) for i in top.indices]
+            assert entry["id"] == want_ids[0]  # greedy
+            assert abs(entry["logprob"] - float(logp[entry["id"]])) <= 1e-3, entry
+            assert [a["id"] for a in entry["top_logprobs"]] == want_ids
+            for a in entry["top_logprobs"]:
+                assert abs(a["logprob"] - float(logp[a["id"]])) <= 1e-3, a
+            # The token's text is HF tokenizers' decode of that one id; its bytes, that text's
+            # UTF-8 (a token holding part of a character shows U+FFFD in both decodes).
+            want_text = hf(DECODE, json.dumps([entry["id"]]))
+            if "\ufffd" in want_text:
+                assert "\ufffd" in entry["token"]
+            else:
+                assert entry["token"] == want_text and bytes(entry["bytes"]) == want_text.encode()
+            seq.append(entry["id"])
+    assert lines[0]["logprob"] < 0
+    # Without --logprobs-file the lines go to stderr, before the stats line.
+    r = generate("--model", str(model()), "--prompt", PROMPT, "--temperature", "0", "--max-tokens", "2",
+                 "--threads", "2", "--ignore-eos", "--logprobs", "0")
+    assert r.returncode == 0, r.stderr
+    json_lines = [json.loads(line) for line in r.stderr.splitlines() if line.startswith("{")]
+    assert len(json_lines) == 2 and all(e["top_logprobs"] == [] for e in json_lines)
+    r = generate("--model", str(model()), "--prompt", "x", "--logprobs", "21")
+    assert r.returncode == 2 and "--logprobs" in r.stderr
