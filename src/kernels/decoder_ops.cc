@@ -165,4 +165,38 @@ void attend_group_f16kv(const float* q, size_t group, const uint16_t* k, const u
   attend_group_f16kv_scalar(q, group, k, v, ld_kv, n_ctx, head_dim, scale, scores, out);
 }
 
+void attend_group_causal_scalar(const float* q, size_t tokens, size_t group, const float* k, const float* v,
+                                size_t ld_kv, size_t n_ctx, size_t head_dim, float scale, float* scores,
+                                float* out) {
+  for (size_t t = 0; t < tokens; ++t)
+    attend_group_scalar(q + t * group * head_dim, group, k, v, ld_kv, n_ctx - tokens + 1 + t, head_dim, scale,
+                        scores, out + t * group * head_dim);
+}
+
+void attend_group_causal(const float* q, size_t tokens, size_t group, const float* k, const float* v,
+                         size_t ld_kv, size_t n_ctx, size_t head_dim, float scale, float* scores, float* out) {
+  if (use_avx2() && head_dim % 8 == 0)
+    return detail::attend_group_causal_avx2(q, tokens, group, k, v, ld_kv, n_ctx, head_dim, scale, scores, out);
+  for (size_t t = 0; t < tokens; ++t)
+    attend_group(q + t * group * head_dim, group, k, v, ld_kv, n_ctx - tokens + 1 + t, head_dim, scale, scores,
+                 out + t * group * head_dim);
+}
+
+void attend_group_causal_f16kv_scalar(const float* q, size_t tokens, size_t group, const uint16_t* k,
+                                      const uint16_t* v, size_t ld_kv, size_t n_ctx, size_t head_dim, float scale,
+                                      float* scores, float* out) {
+  for (size_t t = 0; t < tokens; ++t)
+    attend_group_f16kv_scalar(q + t * group * head_dim, group, k, v, ld_kv, n_ctx - tokens + 1 + t, head_dim,
+                              scale, scores, out + t * group * head_dim);
+}
+
+void attend_group_causal_f16kv(const float* q, size_t tokens, size_t group, const uint16_t* k, const uint16_t* v,
+                               size_t ld_kv, size_t n_ctx, size_t head_dim, float scale, float* scores,
+                               float* out) {
+  if (use_avx2() && head_dim % 8 == 0)
+    return detail::attend_group_causal_f16kv_avx2(q, tokens, group, k, v, ld_kv, n_ctx, head_dim, scale, scores,
+                                                  out);
+  attend_group_causal_f16kv_scalar(q, tokens, group, k, v, ld_kv, n_ctx, head_dim, scale, scores, out);
+}
+
 }  // namespace keel::kernels

@@ -55,6 +55,23 @@ void attend_group_f16kv_scalar(const float* q, size_t group, const uint16_t* k, 
                                size_t ld_kv, size_t n_ctx, size_t head_dim, float scale, float* scores,
                                float* out);
 
+// Prefill: the query heads of `tokens` consecutive positions that share one
+// KV head, at once (each K and V row read once for all of them). q, out:
+// [tokens x group x head_dim]; the keys of the last token are [0, n_ctx), of
+// token t [0, n_ctx - tokens + 1 + t). scores: tokens * group * n_ctx floats.
+// The same as attend_group per token.
+void attend_group_causal(const float* q, size_t tokens, size_t group, const float* k, const float* v,
+                         size_t ld_kv, size_t n_ctx, size_t head_dim, float scale, float* scores, float* out);
+void attend_group_causal_scalar(const float* q, size_t tokens, size_t group, const float* k, const float* v,
+                                size_t ld_kv, size_t n_ctx, size_t head_dim, float scale, float* scores,
+                                float* out);
+void attend_group_causal_f16kv(const float* q, size_t tokens, size_t group, const uint16_t* k, const uint16_t* v,
+                               size_t ld_kv, size_t n_ctx, size_t head_dim, float scale, float* scores,
+                               float* out);
+void attend_group_causal_f16kv_scalar(const float* q, size_t tokens, size_t group, const uint16_t* k,
+                                      const uint16_t* v, size_t ld_kv, size_t n_ctx, size_t head_dim, float scale,
+                                      float* scores, float* out);
+
 namespace detail {
 // Per-ISA primitives (decoder_ops_avx2.cc).
 // attend_group with head_dim a multiple of 8.
@@ -62,6 +79,11 @@ void attend_group_avx2(const float* q, size_t group, const float* k, const float
                        size_t n_ctx, size_t head_dim, float scale, float* scores, float* out);
 void attend_group_f16kv_avx2(const float* q, size_t group, const uint16_t* k, const uint16_t* v, size_t ld_kv,
                              size_t n_ctx, size_t head_dim, float scale, float* scores, float* out);
+void attend_group_causal_avx2(const float* q, size_t tokens, size_t group, const float* k, const float* v,
+                              size_t ld_kv, size_t n_ctx, size_t head_dim, float scale, float* scores, float* out);
+void attend_group_causal_f16kv_avx2(const float* q, size_t tokens, size_t group, const uint16_t* k,
+                                    const uint16_t* v, size_t ld_kv, size_t n_ctx, size_t head_dim, float scale,
+                                    float* scores, float* out);
 float dot_avx2(const float* a, const float* b, size_t n);
 void axpy_avx2(float a, const float* x, float* y, size_t n);  // y += a x
 float sum_squares_avx2(const float* x, size_t n);

@@ -140,25 +140,32 @@ void accumulate_v(const float* p, size_t group, const T* v, size_t ld_kv, size_t
 
 template <class T>
 void attend_group_impl(const float* q, size_t group, const T* k, const T* v, size_t ld_kv,
-                       size_t n_ctx, size_t head_dim, float scale, float* scores, float* out) {
+                       size_t n_ctx, size_t head_dim, float scale, float* scores, float* out,
+                       size_t tokens = 1) {
+  // `group` rows from here on: the heads of `tokens` consecutive positions;
+  // row r sees keys [0, n_ctx - tokens + 1 + r / heads) (causal).
+  const size_t heads = group;
+  group *= tokens;
   // Raw dot products; the scale goes into the exponent (scale > 0).
   size_t j = 0;
   for (; j + 8 <= n_ctx; j += 8) scores_8_rows(q, group, k, ld_kv, j, n_ctx, head_dim, scores);
   for (; j < n_ctx; ++j)
     for (size_t g = 0; g < group; ++g) scores[g * n_ctx + j] = dot_q(q + g * head_dim, k + j * ld_kv, head_dim);
-  // Softmax numerators in place, and each head's 1 / sum.
+  // Softmax numerators in place (zeros past a row's window), and each row's 1 / sum.
   float inv[64];
   float* inv_sum = group <= 64 ? inv : nullptr;
   std::vector<float> inv_big;
   if (!inv_sum) inv_big.resize(group), inv_sum = inv_big.data();
   for (size_t g = 0; g < group; ++g) {
     float* sg = scores + g * n_ctx;
+    const size_t n = n_ctx - (tokens - 1 - g / heads);
     __m256 m = _mm256_set1_ps(-INFINITY);
     size_t i = 0;
-    for (; i + 8 <= n_ctx; i += 8) m = _mm256_max_ps(m, _mm256_loadu_ps(sg + i));
+    for (; i + 8 <= n; i += 8) m = _mm256_max_ps(m, _mm256_loadu_ps(sg + i));
     float mx = hmax(m);
-    for (; i < n_ctx; ++i) mx = std::max(mx, sg[i]);
-    inv_sum[g] = static_cast<float>(1.0 / exp_shifted_sum(sg, sg, n_ctx, mx, scale));
+    for (; i < n; ++i) mx = std::max(mx, sg[i]);
+    inv_sum[g] = static_cast<float>(1.0 / exp_shifted_sum(sg, sg, n, mx, scale));
+    for (i = n; i < n_ctx; ++i) sg[i] = 0.0f;
   }
   for (size_t i = 0; i < group * head_dim; ++i) out[i] = 0.0f;
   // P V over blocks of 64 rows (64 x 64 floats = 16 KiB of V per block).
@@ -196,6 +203,17 @@ void attend_group_avx2(const float* q, size_t group, const float* k, const float
 void attend_group_f16kv_avx2(const float* q, size_t group, const uint16_t* k, const uint16_t* v, size_t ld_kv,
                              size_t n_ctx, size_t head_dim, float scale, float* scores, float* out) {
   attend_group_impl(q, group, k, v, ld_kv, n_ctx, head_dim, scale, scores, out);
+}
+
+void attend_group_causal_avx2(const float* q, size_t tokens, size_t group, const float* k, const float* v,
+                              size_t ld_kv, size_t n_ctx, size_t head_dim, float scale, float* scores, float* out) {
+  attend_group_impl(q, group, k, v, ld_kv, n_ctx, head_dim, scale, scores, out, tokens);
+}
+
+void attend_group_causal_f16kv_avx2(const float* q, size_t tokens, size_t group, const uint16_t* k,
+                                    const uint16_t* v, size_t ld_kv, size_t n_ctx, size_t head_dim, float scale,
+                                    float* scores, float* out) {
+  attend_group_impl(q, group, k, v, ld_kv, n_ctx, head_dim, scale, scores, out, tokens);
 }
 
 }  // namespace keel::kernels::detail

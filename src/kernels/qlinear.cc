@@ -133,6 +133,32 @@ void qlinear_dot(const float* x, size_t m, size_t ldx, const QuantMatrix& w, flo
   detail::run_tasks(big ? pool : nullptr, (w.n() + per - 1) / per, run, &ctx);
 }
 
+// W rows [n0, n0 + cols) dequantized into bf16 panels of `panel` columns
+// (zeros up to `padded` columns), 16 columns x one chunk of k at a time so
+// that the f32 rows stay in L1. k is whole 32-element blocks.
+void pack_bf16_panels(const QuantMatrix& w, size_t n0, size_t cols, size_t padded, size_t panel, uint16_t* pw) {
+  const size_t k = w.k(), block = dtype_info(w.type()).block_elems;
+  const size_t kc = k % 256 == 0 && 256 % block == 0 ? 256 : detail::kQBlock;
+  const size_t chunk_bytes = static_cast<size_t>(*dtype_row_bytes(w.type(), static_cast<int64_t>(kc)));
+  alignas(64) float buf[16][256];
+  const float* rows[16];
+  for (size_t c = 0; c < 16; ++c) rows[c] = buf[c];
+  for (size_t j0 = 0; j0 < padded; j0 += 16) {
+    const size_t live = j0 < cols ? std::min<size_t>(16, cols - j0) : 0;
+    for (size_t c = live; c < 16; ++c) std::memset(buf[c], 0, sizeof(buf[c]));
+    // Column j0 + c of panel q sits at word 2 (j0 % panel + c) of each pair row.
+    uint16_t* dst = pw + (j0 / panel) * k * panel + (j0 % panel) * 2;
+    for (size_t k0 = 0; k0 < k; k0 += kc) {
+      for (size_t c = 0; c < live; ++c) {
+        const uint8_t* src = w.data() + (n0 + j0 + c) * w.row_bytes() + (k0 / kc) * chunk_bytes;
+        if (!detail::dequantize_row_avx512(w.type(), src, buf[c], kc))
+          (void)dequantize_row(w.type(), src, buf[c], static_cast<int64_t>(kc));
+      }
+      detail::pack_bf16_pairs_avx512(rows, kc, dst + (k0 / 2) * 2 * panel, 2 * panel);
+    }
+  }
+}
+
 // Prefill: each task dequantizes kPanels panels of W (`panel` rows each) into
 // the panel layout of linear.cc -- f32 [k][panel], or bf16 [k/2][panel][2]
 // -- and runs the GEMM micro-kernel over all rows of x in blocks of kMc.
@@ -163,16 +189,20 @@ void qlinear_gemm(const float* x, size_t m, size_t ldx, const QuantMatrix& w, fl
     uint8_t* pw = align(buf.data());
     float* row = reinterpret_cast<float*>(align(pw + w_bytes));
     void* scratch = align(reinterpret_cast<uint8_t*>(row + k));
-    std::memset(pw, 0, w_bytes);
-    for (size_t j = 0; j < cols; ++j) {
-      (void)dequantize_row(c.w->type(), c.w->data() + (n0 + j) * c.w->row_bytes(), row, static_cast<int64_t>(k));
-      const size_t q = j / c.panel, col = j % c.panel;
-      if (c.bf16) {
-        uint16_t* pp = reinterpret_cast<uint16_t*>(pw) + q * kp * c.panel;
-        for (size_t e = 0; e < k; ++e) pp[(e / 2) * 2 * c.panel + col * 2 + (e & 1)] = f32_to_bf16(row[e]);
-      } else {
-        float* pp = reinterpret_cast<float*>(pw) + q * k * c.panel;
-        for (size_t e = 0; e < k; ++e) pp[e * c.panel + col] = row[e];
+    if (c.bf16 && k % detail::kQBlock == 0) {
+      pack_bf16_panels(*c.w, n0, cols, padded, c.panel, reinterpret_cast<uint16_t*>(pw));
+    } else {
+      std::memset(pw, 0, w_bytes);
+      for (size_t j = 0; j < cols; ++j) {
+        (void)dequantize_row(c.w->type(), c.w->data() + (n0 + j) * c.w->row_bytes(), row, static_cast<int64_t>(k));
+        const size_t q = j / c.panel, col = j % c.panel;
+        if (c.bf16) {
+          uint16_t* pp = reinterpret_cast<uint16_t*>(pw) + q * kp * c.panel;
+          for (size_t e = 0; e < k; ++e) pp[(e / 2) * 2 * c.panel + col * 2 + (e & 1)] = f32_to_bf16(row[e]);
+        } else {
+          float* pp = reinterpret_cast<float*>(pw) + q * k * c.panel;
+          for (size_t e = 0; e < k; ++e) pp[e * c.panel + col] = row[e];
+        }
       }
     }
     const detail::GemmArgs g{c.x, c.m, c.ldx, pw, cols, k, nullptr, Epilogue::None, c.y + n0, c.ldy};

@@ -6,6 +6,8 @@
 #include <bit>
 #include <cstring>
 
+#include "core/half.h"
+#include "core/quant_blocks.h"
 #include "kernels/qlinear_internal.h"
 
 namespace keel::kernels::detail {
@@ -207,5 +209,133 @@ void rows_q6_K_best(const QDotArgs& a, const XRows& x, float* y, size_t r0, size
 }  // namespace
 
 void qdot_rows_avx512(const QDotArgs& a, size_t r0, size_t r1) { qdot_rows_impl(a, r0, r1); }
+
+}  // namespace keel::kernels::detail
+
+namespace keel::kernels::detail {
+namespace {
+
+// Round-to-nearest-even f32 -> bf16 as core/half.h's f32_to_bf16 (quiet NaNs
+// included), in the upper 16 bits of each lane. vcvtne2ps2bf16 would flush
+// denormals, which the scalar twin does not.
+inline __m512i bf16_hi(__m512 v) {
+  const __m512i u = _mm512_castps_si512(v);
+  const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+  const __m512i rounded = _mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff)));
+  const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)),
+                                                _mm512_set1_epi32(0x7f800000));
+  return _mm512_mask_or_epi32(rounded, nan, u, _mm512_set1_epi32(0x00400000));
+}
+
+// 16x16 transpose of 32-bit lanes: r[i] lane j -> r[j] lane i.
+inline void transpose16(__m512i r[16]) {
+  __m512i t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+    r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+    r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+    r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+  }
+  // r[4q + s] now holds, in each 128-bit lane L, row block q's column 4L + s order
+  // transposed within 4x4 tiles; gather the 128-bit lanes across blocks.
+  for (int i = 0; i < 4; ++i) {
+    t[i] = _mm512_shuffle_i32x4(r[i], r[i + 4], 0x88);
+    t[i + 4] = _mm512_shuffle_i32x4(r[i], r[i + 4], 0xdd);
+    t[i + 8] = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0x88);
+    t[i + 12] = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0xdd);
+  }
+  for (int i = 0; i < 4; ++i) {
+    r[i] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0x88);
+    r[i + 8] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0xdd);
+    r[i + 4] = _mm512_shuffle_i32x4(t[i + 4], t[i + 12], 0x88);
+    r[i + 12] = _mm512_shuffle_i32x4(t[i + 4], t[i + 12], 0xdd);
+  }
+}
+
+}  // namespace
+
+bool dequantize_row_avx512(DType type, const uint8_t* src, float* y, size_t n) {
+  // The same float operations as quantize.cc's scalar dequantize_row (a
+  // multiply, then a subtract; no FMA), so the same bits.
+  auto emit = [](__m128i bytes, float scale, float sub, float* out) {
+    const __m512 v = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(bytes));
+    _mm512_storeu_ps(out, _mm512_sub_ps(_mm512_mul_ps(_mm512_set1_ps(scale), v), _mm512_set1_ps(sub)));
+  };
+  switch (type) {
+    case DType::Q4_K: {
+      for (size_t i = 0; i < n / kQKK; ++i, src += sizeof(BlockQ4_K)) {
+        BlockQ4_K b;
+        std::memcpy(&b, src, sizeof(b));
+        const float d = f16_to_f32(b.d), min = f16_to_f32(b.dmin);
+        uint64_t sc, mn;
+        unpack_q4_K_scales(b.scales, &sc, &mn);
+        for (int j = 0; j < 4; ++j, y += 64) {
+          const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs + 32 * j));
+          const __m256i lo = _mm256_and_si256(raw, _mm256_set1_epi8(0x0f));
+          const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), _mm256_set1_epi8(0x0f));
+          const float d1 = d * static_cast<float>((sc >> (16 * j)) & 0xff);
+          const float m1 = min * static_cast<float>((mn >> (16 * j)) & 0xff);
+          const float d2 = d * static_cast<float>((sc >> (16 * j + 8)) & 0xff);
+          const float m2 = min * static_cast<float>((mn >> (16 * j + 8)) & 0xff);
+          emit(_mm256_castsi256_si128(lo), d1, m1, y);
+          emit(_mm256_extracti128_si256(lo, 1), d1, m1, y + 16);
+          emit(_mm256_castsi256_si128(hi), d2, m2, y + 32);
+          emit(_mm256_extracti128_si256(hi, 1), d2, m2, y + 48);
+        }
+      }
+      return true;
+    }
+    case DType::Q8_0: {
+      for (size_t i = 0; i < n / kQK; ++i, src += sizeof(BlockQ8_0), y += kQK) {
+        uint16_t h;
+        std::memcpy(&h, src, 2);
+        const __m512 d = _mm512_set1_ps(f16_to_f32(h));
+        for (int j = 0; j < 2; ++j) {
+          const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 2 + 16 * j));
+          _mm512_storeu_ps(y + 16 * j, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)), d));
+        }
+      }
+      return true;
+    }
+    case DType::BF16: {
+      size_t i = 0;
+      for (; i + 16 <= n; i += 16) {
+        const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + 2 * i));
+        _mm512_storeu_ps(y + i, _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)));
+      }
+      for (; i < n; ++i) {
+        uint16_t h;
+        std::memcpy(&h, src + 2 * i, 2);
+        y[i] = bf16_to_f32(h);
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+void pack_bf16_pairs_avx512(const float* const rows[16], size_t kc, uint16_t* dst, size_t pair_stride) {
+  // Word j of the result: the bf16 (upper half) of lane j of a (j < 16) or of b.
+  alignas(64) static constexpr uint16_t kIdx[32] = {1,  3,  5,  7,  9,  11, 13, 15, 17, 19, 21,
+                                                    23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43,
+                                                    45, 47, 49, 51, 53, 55, 57, 59, 61, 63};
+  const __m512i idx = _mm512_load_si512(kIdx);
+  for (size_t e = 0; e < kc; e += 32) {
+    __m512i r[16];
+    for (int c = 0; c < 16; ++c) {
+      const __m512i a = bf16_hi(_mm512_loadu_ps(rows[c] + e));
+      const __m512i b = bf16_hi(_mm512_loadu_ps(rows[c] + e + 16));
+      r[c] = _mm512_permutex2var_epi16(a, idx, b);  // lane p: pair e/2 + p of row c
+    }
+    transpose16(r);
+    uint16_t* out = dst + (e / 2) * pair_stride;
+    for (int p = 0; p < 16; ++p) _mm512_storeu_si512(out + p * pair_stride, r[p]);
+  }
+}
 
 }  // namespace keel::kernels::detail

@@ -10,9 +10,11 @@
 //    the block, s = sum of q), and each 32-element block product is an integer
 //    dot product (vpdpbusd with VNNI, pmaddubsw + pmaddwd on AVX2) scaled in
 //    f32 by the weight block's scale(s) times d.
-// Larger m (prefill) dequantizes 32 (AVX-512) or 16 (AVX2) rows of W at a time
-// into the f32 panel layout of linear.cc and runs its GEMM micro-kernel over
-// all rows of x: x stays f32 there.
+// Larger m (prefill) dequantizes panels of W (32 rows on AVX-512, 16 on AVX2)
+// into the panel layout of linear.cc and runs its GEMM micro-kernel over all
+// rows of x: bf16 panels (vdpbf16ps) for block-quantized and bf16 weights
+// where AVX512_BF16 exists, packed 16 rows at a time by
+// pack_bf16_pairs_avx512; f32 panels otherwise.
 #pragma once
 
 #include <cstddef>
@@ -50,6 +52,15 @@ struct QDotArgs {
 // y[i, r] for W rows r in [r0, r1) and every row i < m of x.
 void qdot_rows_avx512(const QDotArgs& a, size_t r0, size_t r1);  // needs AVX512-VNNI
 void qdot_rows_avx2(const QDotArgs& a, size_t r0, size_t r1);
+
+// Prefill on bf16 panels: 16 rows of dequantized W (kc floats each, kc % 32
+// == 0) -> bf16 pairs in linear.cc's panel layout. Pair p (elements 2p, 2p+1,
+// rounded as f32_to_bf16) of the 16 rows goes to dst + p * pair_stride as 16
+// consecutive 32-bit words, row c in word c. Needs AVX-512 BW.
+void pack_bf16_pairs_avx512(const float* const rows[16], size_t kc, uint16_t* dst, size_t pair_stride);
+// dequantize_row for q4_K, q8_0 and bf16 (n whole blocks), bit for bit;
+// false for other types (the caller falls back to dequantize_row).
+bool dequantize_row_avx512(DType type, const uint8_t* src, float* y, size_t n);
 
 // x row (k floats, k % 32 == 0) -> q (k int8), d and s (k / 32 each). The
 // scalar form in qlinear.cc is the definition; the vector forms give the same

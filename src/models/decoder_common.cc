@@ -167,10 +167,11 @@ void KvCache::write(size_t layer, size_t pos, const float* k, const float* v) {
 }
 
 namespace {
-template <typename T>
-void grow_rows(std::vector<T>& data, size_t layers, size_t old_cap, size_t new_cap, size_t width, size_t rows) {
+template <typename Vec>
+void grow_rows(Vec& data, size_t layers, size_t old_cap, size_t new_cap, size_t width, size_t rows) {
   if (data.empty()) return;
-  std::vector<T> out(layers * new_cap * width);
+  using T = typename Vec::value_type;
+  Vec out(layers * new_cap * width);
   for (size_t l = 0; l < layers; ++l)
     std::memcpy(out.data() + l * new_cap * width, data.data() + l * old_cap * width, rows * width * sizeof(T));
   data = std::move(out);
@@ -200,25 +201,48 @@ void cached_attention(std::span<const DecoderInput> batch, std::span<const Token
                       size_t head_dim, float scale, float* out, ThreadPool* pool) {
   const size_t group = n_heads / n_kv_heads;
   const size_t kv_width = n_kv_heads * head_dim;
-  // One task per (token, KV head): its `group` query heads read each K and V row once.
-  const int64_t tasks = static_cast<int64_t>(slots.size() * n_kv_heads);
+  // Runs of up to kBlock consecutive tokens of one sequence (a prefill) share
+  // each K and V row read; decode tokens are runs of one.
+  constexpr size_t kBlock = 4;
+  std::vector<std::pair<uint32_t, uint32_t>> runs;  // [first slot, count]
+  for (size_t t = 0; t < slots.size();) {
+    size_t n = 1;
+    while (n < kBlock && t + n < slots.size() && slots[t + n].input == slots[t].input &&
+           slots[t + n].pos == slots[t].pos + n)
+      ++n;
+    runs.emplace_back(static_cast<uint32_t>(t), static_cast<uint32_t>(n));
+    t += n;
+  }
+  // One task per (run, KV head): its tokens' `group` query heads each.
+  const int64_t tasks = static_cast<int64_t>(runs.size() * n_kv_heads);
   auto run = [&](int64_t begin, int64_t end) {
-    thread_local std::vector<float> scores;  // grows to the longest context, then stays
+    thread_local Scratch scores, qbuf, obuf;  // grow to the longest context, then stay
     for (int64_t task = begin; task < end; ++task) {
-      const size_t t = static_cast<size_t>(task) / n_kv_heads, kvh = static_cast<size_t>(task) % n_kv_heads;
-      const TokenSlot s = slots[t];
+      const auto [t0, nt] = runs[static_cast<size_t>(task) / n_kv_heads];
+      const size_t kvh = static_cast<size_t>(task) % n_kv_heads;
+      const TokenSlot s = slots[t0 + nt - 1];  // the run's last token
       const KvCache& cache = *batch[s.input].cache;
       const size_t n_ctx = s.pos + 1;
-      float* sc = grow(scores, n_ctx * group);
-      const size_t kv_col = kvh * head_dim, h0 = kvh * group;
-      const float* qt = q + t * ldq + h0 * head_dim;
-      float* ot = out + t * n_heads * head_dim + h0 * head_dim;
+      float* sc = grow(scores, nt * n_ctx * group);
+      const size_t kv_col = kvh * head_dim, h0 = kvh * group, row = group * head_dim;
+      // The run's query heads for this KV head, token after token.
+      const float* qt = q + t0 * ldq + h0 * head_dim;
+      float* ot = out + t0 * n_heads * head_dim + h0 * head_dim;
+      if (nt > 1) {
+        float* qb = grow(qbuf, nt * row);
+        for (size_t i = 0; i < nt; ++i) std::memcpy(qb + i * row, qt + i * ldq, row * sizeof(float));
+        qt = qb;
+        ot = grow(obuf, nt * row);
+      }
       if (cache.type() == KvType::F16)
-        kernels::attend_group_f16kv(qt, group, cache.k16(layer, 0) + kv_col, cache.v16(layer, 0) + kv_col, kv_width,
-                                    n_ctx, head_dim, scale, sc, ot);
+        kernels::attend_group_causal_f16kv(qt, nt, group, cache.k16(layer, 0) + kv_col,
+                                           cache.v16(layer, 0) + kv_col, kv_width, n_ctx, head_dim, scale, sc, ot);
       else
-        kernels::attend_group(qt, group, cache.k(layer, 0) + kv_col, cache.v(layer, 0) + kv_col, kv_width, n_ctx,
-                              head_dim, scale, sc, ot);
+        kernels::attend_group_causal(qt, nt, group, cache.k(layer, 0) + kv_col, cache.v(layer, 0) + kv_col,
+                                     kv_width, n_ctx, head_dim, scale, sc, ot);
+      if (nt > 1)
+        for (size_t i = 0; i < nt; ++i)
+          std::memcpy(out + (t0 + i) * n_heads * head_dim + h0 * head_dim, ot + i * row, row * sizeof(float));
     }
   };
   if (pool) pool->parallel_for(tasks, run, 1);

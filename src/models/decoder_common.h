@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/huge_page_allocator.h"
 #include "core/status.h"
 #include "core/tensor.h"
 #include "core/thread_pool.h"
@@ -94,7 +95,9 @@ void cached_attention(std::span<const DecoderInput> batch, std::span<const Token
                       size_t head_dim, float scale, float* out, ThreadPool* pool);
 
 // A buffer that only grows: decode steps of the same shape allocate nothing.
-inline float* grow(std::vector<float>& v, size_t n) {
+// Prefill-sized ones sit on huge pages (core/huge_page_allocator.h).
+using Scratch = std::vector<float, HugePageAllocator<float>>;
+inline float* grow(Scratch& v, size_t n) {
   if (v.size() < n) v.resize(n);
   return v.data();
 }

@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/huge_page_allocator.h"
 #include "core/status.h"
 #include "core/thread_pool.h"
 
@@ -71,8 +72,8 @@ class KvCache {
   size_t offset(size_t layer, size_t pos) const { return (layer * capacity_ + pos) * kv_width_; }
   size_t layers_ = 0, capacity_ = 0, kv_width_ = 0, length_ = 0;
   KvType type_ = KvType::F32;
-  std::vector<float> k_, v_;
-  std::vector<uint16_t> k16_, v16_;
+  std::vector<float, HugePageAllocator<float>> k_, v_;
+  std::vector<uint16_t, HugePageAllocator<uint16_t>> k16_, v16_;
 };
 
 struct DecoderInput {

@@ -132,6 +132,50 @@ TEST(DecoderOps, AttendGroupF16CacheMatchesScalar) {
   }
 }
 
+TEST(DecoderOps, AttendGroupCausalIsAttendGroupPerToken) {
+  // A run of consecutive prefill tokens at once: token t of `tokens` sees
+  // n_ctx - tokens + 1 + t keys. Fast against its scalar twin, and the scalar
+  // twin against attend_group_scalar token by token (f32 and f16 caches).
+  for (Isa isa : available_isas()) {
+    ScopedKernelIsa scoped(isa);
+    for (size_t hd : {8, 64, 72}) {
+      for (size_t group : {1, 3, 8}) {
+        for (size_t tokens : {1, 2, 4}) {
+          for (size_t n_ctx : {4, 9, 64, 67, 300}) {
+            const size_t ld = hd * 2, rows = tokens * group;
+            auto q = random_vector(rows * hd, 25 + hd + group + tokens, 2.0f);
+            auto kf = random_vector(n_ctx * ld, 26 + n_ctx, 2.0f), vf = random_vector(n_ctx * ld, 27 + n_ctx);
+            std::vector<uint16_t> k16(kf.size()), v16(vf.size());
+            for (size_t i = 0; i < kf.size(); ++i) {
+              k16[i] = f32_to_f16(kf[i]), kf[i] = f16_to_f32(k16[i]);
+              v16[i] = f32_to_f16(vf[i]), vf[i] = f16_to_f32(v16[i]);
+            }
+            std::vector<float> s(rows * n_ctx), per_token(rows * hd), want(rows * hd), got(rows * hd, NAN);
+            for (size_t t = 0; t < tokens; ++t)
+              attend_group_scalar(q.data() + t * group * hd, group, kf.data() + hd, vf.data() + hd, ld,
+                                  n_ctx - tokens + 1 + t, hd, 0.125f, s.data(), per_token.data() + t * group * hd);
+            attend_group_causal_scalar(q.data(), tokens, group, kf.data() + hd, vf.data() + hd, ld, n_ctx, hd,
+                                       0.125f, s.data(), want.data());
+            ASSERT_EQ(want, per_token);
+            attend_group_causal(q.data(), tokens, group, kf.data() + hd, vf.data() + hd, ld, n_ctx, hd, 0.125f,
+                                s.data(), got.data());
+            ASSERT_LT(max_rel_diff(got, want), 2e-5f)
+                << "f32 hd=" << hd << " group=" << group << " tokens=" << tokens << " n_ctx=" << n_ctx;
+            std::fill(got.begin(), got.end(), NAN);
+            attend_group_causal_f16kv_scalar(q.data(), tokens, group, k16.data() + hd, v16.data() + hd, ld, n_ctx,
+                                             hd, 0.125f, s.data(), per_token.data());
+            ASSERT_LT(max_rel_diff(per_token, want), 2e-5f);
+            attend_group_causal_f16kv(q.data(), tokens, group, k16.data() + hd, v16.data() + hd, ld, n_ctx, hd,
+                                      0.125f, s.data(), got.data());
+            ASSERT_LT(max_rel_diff(got, want), 2e-5f)
+                << "f16 hd=" << hd << " group=" << group << " tokens=" << tokens << " n_ctx=" << n_ctx;
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(DecoderOps, AttendGroupSharpScoresAreStable) {
   // Large scores (softmax close to one-hot) must not overflow: out is the
   // V row of the winning key.

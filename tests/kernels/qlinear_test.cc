@@ -19,6 +19,7 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -26,6 +27,9 @@
 #include "kernel_test_util.h"
 #include "kernels/linear.h"
 #include "kernels/quantize.h"
+#include "kernels/qlinear_internal.h"
+#include "core/cpu_features.h"
+#include "core/half.h"
 
 namespace keel::kernels {
 namespace {
@@ -131,6 +135,56 @@ std::vector<size_t> ks_for(DType t) {
   if (be == 1) return {1, 7, 16, 33, 300};
   if (be == 32) return {32, 96, 320};
   return {256, 512, 1280};
+}
+
+TEST(QLinear, PackBf16PairsRoundsAsTheScalarTwin) {
+  // The prefill panel packer: every value rounded exactly as f32_to_bf16
+  // (ties to even, NaNs quieted, denormals kept), pairs transposed into
+  // 16 columns x pair rows.
+  if (!cpu_features().avx512bw) GTEST_SKIP() << "needs AVX-512 BW (the packer only runs there)";
+  constexpr size_t kc = 64, stride = 40;  // stride > 16 words x 2: gaps must stay untouched
+  std::mt19937 rng(5);
+  std::normal_distribution<float> dist(0.0f, 3.0f);
+  std::vector<std::vector<float>> rows(16, std::vector<float>(kc));
+  const uint32_t specials[] = {0x3f808000u, 0x3f818000u, 0x7fc00001u, 0x7f800001u, 0xff800000u,
+                               0x00000001u, 0x80400000u, 0x7f7fffffu, 0x00000000u, 0x80000000u};
+  for (size_t c = 0; c < 16; ++c)
+    for (size_t e = 0; e < kc; ++e)
+      rows[c][e] = (c + e) % 7 == 0 ? std::bit_cast<float>(specials[(c * 3 + e) % 10]) : dist(rng);
+  const float* ptrs[16];
+  for (size_t c = 0; c < 16; ++c) ptrs[c] = rows[c].data();
+  std::vector<uint16_t> out(kc / 2 * stride, 0xABCD);
+  detail::pack_bf16_pairs_avx512(ptrs, kc, out.data(), stride);
+  for (size_t p = 0; p < kc / 2; ++p) {
+    for (size_t c = 0; c < 16; ++c) {
+      ASSERT_EQ(out[p * stride + 2 * c], f32_to_bf16(rows[c][2 * p])) << "pair " << p << " row " << c;
+      ASSERT_EQ(out[p * stride + 2 * c + 1], f32_to_bf16(rows[c][2 * p + 1])) << "pair " << p << " row " << c;
+    }
+    for (size_t j = 32; j < stride; ++j) ASSERT_EQ(out[p * stride + j], 0xABCD) << "wrote past the 16 columns";
+  }
+}
+
+TEST(QLinear, VectorDequantizeIsBitIdentical) {
+  // The prefill packer's dequantization (q4_K, q8_0, bf16) against
+  // dequantize_row, bit for bit; other types decline.
+  if (!kernel_has_avx512_bf16()) GTEST_SKIP() << "needs AVX-512 (the packer only runs there)";
+  std::mt19937 rng(9);
+  std::normal_distribution<float> dist(0.0f, 0.7f);
+  const size_t n = 512;
+  std::vector<float> x(n);
+  for (float& v : x) v = dist(rng);
+  for (DType t : {DType::Q4_K, DType::Q8_0, DType::BF16}) {
+    std::vector<uint8_t> bytes(*dtype_row_bytes(t, static_cast<int64_t>(n)));
+    ASSERT_TRUE(quantize_row(t, x.data(), bytes.data(), static_cast<int64_t>(n)).ok());
+    std::vector<float> want(n), got(n, NAN);
+    ASSERT_TRUE(dequantize_row(t, bytes.data(), want.data(), static_cast<int64_t>(n)).ok());
+    ASSERT_TRUE(detail::dequantize_row_avx512(t, bytes.data(), got.data(), n)) << dtype_name(t);
+    for (size_t i = 0; i < n; ++i)
+      ASSERT_EQ(std::bit_cast<uint32_t>(got[i]), std::bit_cast<uint32_t>(want[i])) << dtype_name(t) << " " << i;
+  }
+  std::vector<float> y(256);
+  std::vector<uint8_t> q6(*dtype_row_bytes(DType::Q6_K, 256));
+  EXPECT_FALSE(detail::dequantize_row_avx512(DType::Q6_K, q6.data(), y.data(), 256));
 }
 
 TEST(QLinear, GridAllTypesAllIsas) {

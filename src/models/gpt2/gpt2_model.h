@@ -60,7 +60,7 @@ class Gpt2Model final : public DecoderModel {
   std::shared_ptr<const void> file_;
 
   std::vector<decoder::TokenSlot> slots_;
-  std::vector<float> x_, xn_, qkv_, attn_, tmp_, inner_, last_, pos_row_;
+  decoder::Scratch x_, xn_, qkv_, attn_, tmp_, inner_, last_, pos_row_;
 };
 
 }  // namespace keel::gpt2

@@ -69,7 +69,7 @@ class LlamaModel final : public DecoderModel {
 
   // Scratch, grown to the largest batch seen.
   std::vector<decoder::TokenSlot> slots_;
-  std::vector<float> x_, xn_, q_, k_, v_, attn_, tmp_, gate_, up_, last_;
+  decoder::Scratch x_, xn_, q_, k_, v_, attn_, tmp_, gate_, up_, last_;
 };
 
 }  // namespace keel::llama
