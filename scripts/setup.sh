@@ -14,6 +14,8 @@ APT_PACKAGES=(
   libsimdjson-dev                        # tokenizer: tokenizer.json loading
   python3 python3-numpy python3-pytest   # /usr/bin/python3 for the reference tests
   python3-torch python3-onnx             # embeddings: PyTorch reference and its ONNX export
+  libopenblas0-pthread                   # PyTorch's BLAS: python3-torch only recommends it, and without it
+                                         # torch runs netlib's reference BLAS (baselines ~20x too slow)
   libboost1.81-dev                       # keel serve: Boost.Beast / Asio
   python3-requests                       # keel serve tests: HTTP client
   python3-jinja2                         # chat templates: transformers' renderer where @huggingface/jinja lacks a filter
