@@ -5,6 +5,7 @@
 // Streams the generated text (not the prompt) to stdout; a stats line to stderr.
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -91,6 +92,15 @@ int cmd_generate(int argc, char** argv) {
   opt.logprobs = logprobs->has_value();
   opt.sampling.top_logprobs = static_cast<int32_t>(logprobs->value_or(0));
   if (args->has("logprobs-file") && !opt.logprobs) return usage_error("--logprobs-file needs --logprobs N");
+  // Opened before the work starts: an unwritable path fails fast.
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> logprobs_out(nullptr, &std::fclose);
+  if (const std::string* path = args->value("logprobs-file")) {
+    logprobs_out.reset(std::fopen(path->c_str(), "w"));
+    if (!logprobs_out) {
+      std::fprintf(stderr, "keel generate: cannot open '%s' for writing\n", path->c_str());
+      return 1;
+    }
+  }
 
   const std::string model_path = *args->value("model");
   const auto t_load = std::chrono::steady_clock::now();
@@ -126,14 +136,7 @@ int cmd_generate(int argc, char** argv) {
     return 1;
   }
   if (opt.logprobs) {
-    const std::string* path = args->value("logprobs-file");
-    std::FILE* out = path ? std::fopen(path->c_str(), "w") : stderr;
-    if (!out) {
-      std::fprintf(stderr, "keel generate: cannot open '%s' for writing\n", path->c_str());
-      return 1;
-    }
-    Status s = write_logprobs(*tokenizer, *result, out);
-    if (path) std::fclose(out);
+    Status s = write_logprobs(*tokenizer, *result, logprobs_out ? logprobs_out.get() : stderr);
     if (!s.ok()) {
       std::fprintf(stderr, "keel generate: %s\n", s.message().c_str());
       return 1;

@@ -52,7 +52,6 @@ Result<GenerateResult> Generator::generate(std::span<const int32_t> prompt, cons
     cache_ = model_.new_cache(context, options.kv_type);
   }
   cached_.resize(reuse);
-  cached_.resize(reuse);
   KvCache& cache = cache_;
   Sampler sampler(options.sampling);
   StopMatcher matcher(options.stop_strings);

@@ -148,3 +148,6 @@ def test_logprobs_match_the_reference():
     assert len(json_lines) == 2 and all(e["top_logprobs"] == [] for e in json_lines)
     r = generate("--model", str(model()), "--prompt", "x", "--logprobs", "21")
     assert r.returncode == 2 and "--logprobs" in r.stderr
+    r = generate("--model", str(model()), "--prompt", "x", "--logprobs", "1", "--logprobs-file",
+                 str(TMP / "no_such_dir" / "lp.jsonl"))
+    assert r.returncode == 1 and "cannot open" in r.stderr and r.stdout == ""
