@@ -19,8 +19,9 @@ class TensorReader {
     return ckpt_.find(prefix_ + std::string(name));
   }
 
-  // Appends the tensor's values to `out` as f32.
-  Status append_f32(const std::string& name, std::vector<float>& out) const {
+  // Appends the tensor's values to `out` (a float vector) as f32.
+  template <typename Vec>
+  Status append_f32(const std::string& name, Vec& out) const {
     const auto* e = find(name);
     if (!e) return Error("missing tensor '", prefix_, name, "'");  // the table check ran first
     const ConstTensorView v = ckpt_.view(*e);
@@ -33,8 +34,8 @@ class TensorReader {
         .with_context(str_cat("tensor '", prefix_, name, "'"));
   }
 
-  Result<std::vector<float>> f32(const std::string& name) const {
-    std::vector<float> out;
+  Result<std::vector<float, HugePageAllocator<float>>> f32(const std::string& name) const {
+    std::vector<float, HugePageAllocator<float>> out;
     KEEL_RETURN_IF_ERROR(append_f32(name, out));
     return out;
   }
@@ -51,10 +52,14 @@ Result<LayerNormWeights> load_layer_norm(const TensorReader& r, const std::strin
   return ln;
 }
 
+using F32Scratch = std::vector<float, HugePageAllocator<float>>;
+
 // One nn.Linear, or several stacked along the output dimension (fused QKV).
+// `w` is scratch for the f32 matrix before packing, reused across calls (fresh
+// memory is expensive to touch here: every page is a fault).
 Result<LinearWeights> load_linear(const TensorReader& r, const std::vector<std::string>& prefixes,
-                                  size_t in, kernels::Compute compute, size_t* packed_bytes) {
-  std::vector<float> w;
+                                  size_t in, kernels::Compute compute, size_t* packed_bytes, F32Scratch& w) {
+  w.clear();
   LinearWeights out;
   for (const auto& p : prefixes) {
     KEEL_RETURN_IF_ERROR(r.append_f32(p + ".weight", w));
@@ -115,6 +120,7 @@ Result<BertWeights> load_bert_weights(const SafetensorsCheckpoint& checkpoint,
   if (!embed_norm.ok()) return embed_norm.status();
   w.embed_norm = std::move(embed_norm).value();
 
+  F32Scratch scratch;
   for (int64_t i = 0; i < config.num_hidden_layers; ++i) {
     const std::string p = str_cat("encoder.layer.", i, ".");
     BertLayerWeights layer;
@@ -126,19 +132,19 @@ Result<BertWeights> load_bert_weights(const SafetensorsCheckpoint& checkpoint,
     const kernels::Compute qkv_compute =
         compute == kernels::Compute::I8 ? kernels::Compute::BF16 : compute;
     auto qkv = load_linear(r, {p + "attention.self.query", p + "attention.self.key", p + "attention.self.value"},
-                           h, qkv_compute, &w.packed_bytes);
+                           h, qkv_compute, &w.packed_bytes, scratch);
     if (!qkv.ok()) return qkv.status();
     layer.qkv = std::move(qkv).value();
-    auto attn_out = load_linear(r, {p + "attention.output.dense"}, h, compute, &w.packed_bytes);
+    auto attn_out = load_linear(r, {p + "attention.output.dense"}, h, compute, &w.packed_bytes, scratch);
     if (!attn_out.ok()) return attn_out.status();
     layer.attn_out = std::move(attn_out).value();
     auto attn_norm = load_layer_norm(r, p + "attention.output.LayerNorm");
     if (!attn_norm.ok()) return attn_norm.status();
     layer.attn_norm = std::move(attn_norm).value();
-    auto ffn_in = load_linear(r, {p + "intermediate.dense"}, h, compute, &w.packed_bytes);
+    auto ffn_in = load_linear(r, {p + "intermediate.dense"}, h, compute, &w.packed_bytes, scratch);
     if (!ffn_in.ok()) return ffn_in.status();
     layer.ffn_in = std::move(ffn_in).value();
-    auto ffn_out = load_linear(r, {p + "output.dense"}, inter, compute, &w.packed_bytes);
+    auto ffn_out = load_linear(r, {p + "output.dense"}, inter, compute, &w.packed_bytes, scratch);
     if (!ffn_out.ok()) return ffn_out.status();
     layer.ffn_out = std::move(ffn_out).value();
     auto ffn_norm = load_layer_norm(r, p + "output.LayerNorm");
