@@ -7,6 +7,8 @@
 #include <cstring>
 #include <utility>
 
+#include <sys/mman.h>
+
 #include "core/huge_page_allocator.h"
 #include "core/status.h"
 
@@ -23,28 +25,45 @@ class AlignedBuffer {
     if (bytes == 0) return b;
     size_t rounded = (bytes + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
     if (rounded < bytes) return Error("buffer of ", bytes, " bytes is too large");
-    // 2 MiB and up: the whole 2 MiB pages on huge pages (core/huge_page_allocator.h),
-    // so the zero fill below faults in 2 MiB pages, not 4 KiB ones.
-    b.data_ = static_cast<uint8_t*>(std::aligned_alloc(bytes >= kHugePage ? kHugePage : kBufferAlignment, rounded));
-    if (!b.data_) return Error("out of memory allocating ", bytes, " bytes");
-    advise_huge_pages(b.data_, rounded);
-    std::memset(b.data_, 0, rounded);
+    if (bytes >= kHugePage) {
+      // 2 MiB and up: fresh anonymous memory, already zero (no fill pass: first
+      // touch is the caller's write), 2 MiB-aligned with its whole 2 MiB pages
+      // on huge pages (core/huge_page_allocator.h).
+      const size_t len = (rounded + 4095) / 4096 * 4096;
+      if (len < rounded || len + kHugePage < len) return Error("buffer of ", bytes, " bytes is too large");
+      void* p = mmap(nullptr, len + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED) return Error("out of memory allocating ", bytes, " bytes");
+      const uintptr_t start = reinterpret_cast<uintptr_t>(p);
+      const uintptr_t aligned = (start + kHugePage - 1) / kHugePage * kHugePage;
+      if (aligned > start) munmap(p, aligned - start);
+      const uintptr_t end = start + len + kHugePage;
+      if (end > aligned + len) munmap(reinterpret_cast<void*>(aligned + len), end - (aligned + len));
+      b.data_ = reinterpret_cast<uint8_t*>(aligned);
+      b.mapped_ = len;
+      advise_huge_pages(b.data_, len);
+    } else {
+      b.data_ = static_cast<uint8_t*>(std::aligned_alloc(kBufferAlignment, rounded));
+      if (!b.data_) return Error("out of memory allocating ", bytes, " bytes");
+      std::memset(b.data_, 0, rounded);
+    }
     b.size_ = bytes;
     return b;
   }
   AlignedBuffer(AlignedBuffer&& o) noexcept
-      : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+      : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)),
+        mapped_(std::exchange(o.mapped_, 0)) {}
   AlignedBuffer& operator=(AlignedBuffer&& o) noexcept {
     if (this != &o) {
-      std::free(data_);
+      release();
       data_ = std::exchange(o.data_, nullptr);
       size_ = std::exchange(o.size_, 0);
+      mapped_ = std::exchange(o.mapped_, 0);
     }
     return *this;
   }
   AlignedBuffer(const AlignedBuffer&) = delete;
   AlignedBuffer& operator=(const AlignedBuffer&) = delete;
-  ~AlignedBuffer() { std::free(data_); }
+  ~AlignedBuffer() { release(); }
 
   uint8_t* data() { return data_; }
   const uint8_t* data() const { return data_; }
@@ -53,8 +72,13 @@ class AlignedBuffer {
   template <typename T> const T* as() const { return reinterpret_cast<const T*>(data_); }
 
  private:
+  void release() {
+    if (mapped_) munmap(data_, mapped_);
+    else std::free(data_);
+  }
   uint8_t* data_ = nullptr;
   size_t size_ = 0;
+  size_t mapped_ = 0;  // bytes mmap'd (large buffers), 0 for aligned_alloc
 };
 
 }  // namespace keel
