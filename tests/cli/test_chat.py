@@ -22,7 +22,7 @@ SOURCE_DIR = Path(os.environ.get("KEEL_SOURCE_DIR", Path(__file__).resolve().par
 sys.path.insert(0, str(SOURCE_DIR / "tests" / "reference"))
 sys.path.insert(0, str(SOURCE_DIR / "tests" / "models"))
 import llama_ref  # noqa: E402
-from decoder_test_models import KEEL_BIN, MODELS, PEERS, make  # noqa: E402
+from decoder_test_models import KEEL_BIN, MODELS, PEERS, hf_decode, hf_encode, make  # noqa: E402
 
 TMP = Path(os.environ.get("KEEL_TEST_TMP", "/tmp/keel_test_tmp")) / "test_chat"
 TINYLLAMA = MODELS / "TinyLlama-1.1B-Chat-v1.0"
@@ -41,27 +41,6 @@ def model():
         _model.append(make(TMP, "tinyllama_chat", TINYLLAMA, TINYLLAMA, seed=21, hidden_size=256,
                            intermediate_size=512, num_attention_heads=8, num_key_value_heads=2))
     return _model[0]
-
-
-def node(script, *args):
-    r = subprocess.run(["node", "-e", script, str(PEERS), str(TINYLLAMA / "tokenizer.json"), *args],
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout)
-
-
-ENCODE = """
-const [m, t, text] = process.argv.slice(1);
-const { Tokenizer } = require(require('path').resolve(m, 'tokenizers'));
-const tok = Tokenizer.fromString(require('fs').readFileSync(t, 'utf8'));
-tok.encode(text, null, { addSpecialTokens: false }).then((e) => console.log(JSON.stringify(e.getIds())));
-"""
-DECODE = """
-const [m, t, ids] = process.argv.slice(1);
-const { Tokenizer } = require(require('path').resolve(m, 'tokenizers'));
-const tok = Tokenizer.fromString(require('fs').readFileSync(t, 'utf8'));
-tok.decode(JSON.parse(ids), true).then((s) => console.log(JSON.stringify(s)));
-"""
 
 
 def render(messages):
@@ -83,7 +62,7 @@ def expected_replies(system, turns):
     replies = []
     for user in turns:
         messages.append({"role": "user", "content": user})
-        ids = node(ENCODE, render(messages))
+        ids = hf_encode(TINYLLAMA / "tokenizer.json", render(messages), add_special_tokens=False)
         gen = []
         with torch.no_grad():
             for _ in range(N):
@@ -91,7 +70,7 @@ def expected_replies(system, turns):
                 if nxt == EOS:
                     break
                 gen.append(nxt)
-        reply = node(DECODE, json.dumps(gen))
+        reply = hf_decode(TINYLLAMA / "tokenizer.json", gen)
         replies.append(reply)
         messages.append({"role": "assistant", "content": reply})
     return replies

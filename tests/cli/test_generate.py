@@ -19,7 +19,7 @@ SOURCE_DIR = Path(os.environ.get("KEEL_SOURCE_DIR", Path(__file__).resolve().par
 sys.path.insert(0, str(SOURCE_DIR / "tests" / "reference"))
 sys.path.insert(0, str(SOURCE_DIR / "tests" / "models"))
 import llama_ref  # noqa: E402
-from decoder_test_models import KEEL_BIN, MODELS, PEERS, make  # noqa: E402
+from decoder_test_models import KEEL_BIN, MODELS, hf_decode, hf_encode, make  # noqa: E402
 
 TMP = Path(os.environ.get("KEEL_TEST_TMP", "/tmp/keel_test_tmp")) / "test_generate"
 PROMPT = "The quick brown fox jumps over"
@@ -36,32 +36,19 @@ def model():
     return _model[0]
 
 
-def hf(script, *args):
-    r = subprocess.run(["node", "-e", script, str(PEERS), str(MODELS / "gpt2" / "tokenizer.json"), *args],
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout)
+def hf_ids(text):
+    return hf_encode(MODELS / "gpt2" / "tokenizer.json", text, add_special_tokens=True)
 
 
-ENCODE = """
-const [m, t, text] = process.argv.slice(1);
-const { Tokenizer } = require(require('path').resolve(m, 'tokenizers'));
-const tok = Tokenizer.fromString(require('fs').readFileSync(t, 'utf8'));
-tok.encode(text, null, { addSpecialTokens: true }).then((e) => console.log(JSON.stringify(e.getIds())));
-"""
-DECODE = """
-const [m, t, ids] = process.argv.slice(1);
-const { Tokenizer } = require(require('path').resolve(m, 'tokenizers'));
-const tok = Tokenizer.fromString(require('fs').readFileSync(t, 'utf8'));
-tok.decode(JSON.parse(ids), true).then((s) => console.log(JSON.stringify(s)));
-"""
+def hf_text(ids):
+    return hf_decode(MODELS / "gpt2" / "tokenizer.json", ids)
 
 
 def expected_text():
-    ids = hf(ENCODE, PROMPT)
+    ids = hf_ids(PROMPT)
     with torch.no_grad():
         gen = llama_ref.load(model()).greedy(ids, N)
-    return hf(DECODE, json.dumps(gen))
+    return hf_text(gen)
 
 
 def generate(*args):
@@ -110,7 +97,7 @@ def test_logprobs_match_the_reference():
     """--logprobs: each greedy token's log-probability and its top alternatives are
     PyTorch's log-softmax of the reference logits at that position (f32 weights,
     f32 KV cache), written as one JSON line per token."""
-    ids = hf(ENCODE, PROMPT)
+    ids = hf_ids(PROMPT)
     n, k = 8, 5
     out = TMP / "logprobs.jsonl"
     r = generate("--model", str(model()), "--prompt", PROMPT, "--temperature", "0", "--max-tokens", str(n),
@@ -133,7 +120,7 @@ def test_logprobs_match_the_reference():
                 assert abs(a["logprob"] - float(logp[a["id"]])) <= 1e-3, a
             # The token's text is HF tokenizers' decode of that one id; its bytes, that text's
             # UTF-8 (a token holding part of a character shows U+FFFD in both decodes).
-            want_text = hf(DECODE, json.dumps([entry["id"]]))
+            want_text = hf_text([entry["id"]])
             if "\ufffd" in want_text:
                 assert "\ufffd" in entry["token"]
             else:

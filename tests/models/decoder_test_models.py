@@ -96,3 +96,34 @@ def keel_run(model, prompts, greedy, dtype="", kv_type=""):
 def prompts_for(vocab, seed, lengths=(1, 5, 17, 40)):
     rng = np.random.default_rng(seed)
     return [[int(x) for x in rng.integers(0, vocab, n)] for n in lengths]
+
+
+_HF_ENCODE = """
+const [m, t, text, special] = process.argv.slice(1);
+const { Tokenizer } = require(require('path').resolve(m, 'tokenizers'));
+const tok = Tokenizer.fromString(require('fs').readFileSync(t, 'utf8'));
+tok.encode(text, null, { addSpecialTokens: special === '1' }).then((e) => console.log(JSON.stringify(e.getIds())));
+"""
+_HF_DECODE = """
+const [m, t, ids] = process.argv.slice(1);
+const { Tokenizer } = require(require('path').resolve(m, 'tokenizers'));
+const tok = Tokenizer.fromString(require('fs').readFileSync(t, 'utf8'));
+tok.decode(JSON.parse(ids), true).then((s) => console.log(JSON.stringify(s)));
+"""
+
+
+def _node(script, tokenizer_json, *args):
+    r = subprocess.run(["node", "-e", script, str(PEERS), str(tokenizer_json), *args],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def hf_encode(tokenizer_json, text, add_special_tokens):
+    """HF tokenizers' (Node binding) ids for text."""
+    return _node(_HF_ENCODE, tokenizer_json, text, "1" if add_special_tokens else "0")
+
+
+def hf_decode(tokenizer_json, ids):
+    """HF tokenizers' decode of ids, special tokens skipped."""
+    return _node(_HF_DECODE, tokenizer_json, json.dumps(list(ids)))
