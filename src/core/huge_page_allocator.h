@@ -39,8 +39,9 @@ struct HugePageAllocator {
   T* allocate(size_t n) {
     if (n > static_cast<size_t>(-1) / sizeof(T) - 64) throw std::bad_array_new_length();
     const size_t bytes = (n * sizeof(T) + 63) / 64 * 64;
-    void* p = std::aligned_alloc(bytes >= kHugePage ? kHugePage : 64, bytes);
-    if (!p) throw std::bad_alloc();
+    // posix_memalign: aligned_alloc wants the size a multiple of the alignment.
+    void* p = nullptr;
+    if (posix_memalign(&p, bytes >= kHugePage ? kHugePage : 64, bytes) != 0) throw std::bad_alloc();
     advise_huge_pages(p, bytes);
     return static_cast<T*>(p);
   }
