@@ -6,12 +6,13 @@
 // prefill; loading MiniLM faulted in ~90 MB this way). Smaller ones are plain
 // 64-byte-aligned allocations.
 //
-//   std::vector<float, HugePageAllocator<float>> scratch(n);
+//   HugeVector<float> scratch(n);
 #pragma once
 
 #include <cstddef>
 #include <cstdlib>
 #include <new>
+#include <vector>
 
 #include <sys/mman.h>
 
@@ -50,5 +51,8 @@ struct HugePageAllocator {
   template <typename U>
   bool operator==(const HugePageAllocator<U>&) const noexcept { return true; }
 };
+
+template <typename T>
+using HugeVector = std::vector<T, HugePageAllocator<T>>;
 
 }  // namespace keel

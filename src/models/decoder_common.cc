@@ -204,7 +204,11 @@ void cached_attention(std::span<const DecoderInput> batch, std::span<const Token
   // Runs of up to kBlock consecutive tokens of one sequence (a prefill) share
   // each K and V row read; decode tokens are runs of one.
   constexpr size_t kBlock = 4;
-  std::vector<std::pair<uint32_t, uint32_t>> runs;  // [first slot, count]
+  // Reused across calls (this runs per layer per decode step); the pool's
+  // workers read the caller's list through the reference.
+  thread_local std::vector<std::pair<uint32_t, uint32_t>> runs_of_this_thread;
+  std::vector<std::pair<uint32_t, uint32_t>>& runs = runs_of_this_thread;  // [first slot, count]
+  runs.clear();
   for (size_t t = 0; t < slots.size();) {
     size_t n = 1;
     while (n < kBlock && t + n < slots.size() && slots[t + n].input == slots[t].input &&

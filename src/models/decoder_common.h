@@ -96,7 +96,7 @@ void cached_attention(std::span<const DecoderInput> batch, std::span<const Token
 
 // A buffer that only grows: decode steps of the same shape allocate nothing.
 // Prefill-sized ones sit on huge pages (core/huge_page_allocator.h).
-using Scratch = std::vector<float, HugePageAllocator<float>>;
+using Scratch = HugeVector<float>;
 inline float* grow(Scratch& v, size_t n) {
   if (v.size() < n) v.resize(n);
   return v.data();

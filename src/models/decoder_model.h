@@ -72,8 +72,8 @@ class KvCache {
   size_t offset(size_t layer, size_t pos) const { return (layer * capacity_ + pos) * kv_width_; }
   size_t layers_ = 0, capacity_ = 0, kv_width_ = 0, length_ = 0;
   KvType type_ = KvType::F32;
-  std::vector<float, HugePageAllocator<float>> k_, v_;
-  std::vector<uint16_t, HugePageAllocator<uint16_t>> k16_, v16_;
+  HugeVector<float> k_, v_;
+  HugeVector<uint16_t> k16_, v16_;
 };
 
 struct DecoderInput {

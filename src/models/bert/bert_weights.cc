@@ -34,8 +34,8 @@ class TensorReader {
         .with_context(str_cat("tensor '", prefix_, name, "'"));
   }
 
-  Result<std::vector<float, HugePageAllocator<float>>> f32(const std::string& name) const {
-    std::vector<float, HugePageAllocator<float>> out;
+  Result<HugeVector<float>> f32(const std::string& name) const {
+    HugeVector<float> out;
     KEEL_RETURN_IF_ERROR(append_f32(name, out));
     return out;
   }
@@ -52,13 +52,11 @@ Result<LayerNormWeights> load_layer_norm(const TensorReader& r, const std::strin
   return ln;
 }
 
-using F32Scratch = std::vector<float, HugePageAllocator<float>>;
-
 // One nn.Linear, or several stacked along the output dimension (fused QKV).
 // `w` is scratch for the f32 matrix before packing, reused across calls (fresh
 // memory is expensive to touch here: every page is a fault).
 Result<LinearWeights> load_linear(const TensorReader& r, const std::vector<std::string>& prefixes,
-                                  size_t in, kernels::Compute compute, size_t* packed_bytes, F32Scratch& w) {
+                                  size_t in, kernels::Compute compute, size_t* packed_bytes, HugeVector<float>& w) {
   w.clear();
   LinearWeights out;
   for (const auto& p : prefixes) {
@@ -120,7 +118,7 @@ Result<BertWeights> load_bert_weights(const SafetensorsCheckpoint& checkpoint,
   if (!embed_norm.ok()) return embed_norm.status();
   w.embed_norm = std::move(embed_norm).value();
 
-  F32Scratch scratch;
+  HugeVector<float> scratch;
   for (int64_t i = 0; i < config.num_hidden_layers; ++i) {
     const std::string p = str_cat("encoder.layer.", i, ".");
     BertLayerWeights layer;

@@ -42,9 +42,9 @@ struct BertLayerWeights {
 struct BertWeights {
   // Tens of MB for the word table: on huge pages, so loading faults in
   // 2 MiB pages rather than 4 KiB ones (it dominated cold start).
-  std::vector<float, HugePageAllocator<float>> word_embeddings;      // [vocab, hidden]
-  std::vector<float, HugePageAllocator<float>> position_embeddings;  // [max_positions, hidden]
-  std::vector<float, HugePageAllocator<float>> token_type_embeddings;  // [type_vocab, hidden]
+  HugeVector<float> word_embeddings;      // [vocab, hidden]
+  HugeVector<float> position_embeddings;  // [max_positions, hidden]
+  HugeVector<float> token_type_embeddings;  // [type_vocab, hidden]
   LayerNormWeights embed_norm;             // embeddings.LayerNorm
   std::vector<BertLayerWeights> layers;
   size_t packed_bytes = 0;  // what the packed linear weights take (for memory reports)
