@@ -1,4 +1,4 @@
-// keel quantize <in.gguf> <out.gguf> --type q8_0|q4_0|q4_K_M|f16|bf16|f32 [--threads N]
+// keel quantize <in.gguf> <out.gguf> --type q8_0|q4_0|q4_K_M|q5_K_M|f16|bf16|f32 [--threads N]
 // Re-encodes a GGUF's weights with llama.cpp's per-tensor type choice for
 // that file type (see formats/gguf_quantize.h).
 #include <chrono>
@@ -14,12 +14,13 @@ namespace keel::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: keel quantize <in.gguf> <out.gguf> --type q8_0|q4_0|q4_K_M|f16|bf16|f32 [--threads N]\n"
+    "usage: keel quantize <in.gguf> <out.gguf> --type q8_0|q4_0|q4_K_M|q5_K_M|f16|bf16|f32 [--threads N]\n"
     "\n"
     "Writes <out.gguf> with the input's metadata and tensors re-encoded as llama.cpp's\n"
-    "llama-quantize would choose for that type (Q4_K_M: q6_K for output.weight and for\n"
-    "attn_v / ffn_down in the use_more_bits layers, q4_K elsewhere; 1-D tensors and norms\n"
-    "keep their type). general.file_type is set to llama.cpp's number for the type.\n"
+    "llama-quantize would choose for that type (Q4_K_M / Q5_K_M: q6_K for output.weight\n"
+    "and for attn_v / attn_qkv / ffn_down in the use_more_bits layers, q4_K / q5_K\n"
+    "elsewhere; q5_0 / q5_1 / q8_0 where a row is not whole 256-element blocks; 1-D\n"
+    "tensors and norms keep their type). general.file_type is set to llama.cpp's number.\n"
     "\n"
     "  --type     the target file type\n"
     "  --threads  worker threads (default: all cores)\n";

@@ -24,7 +24,7 @@ constexpr Command kCommands[] = {
     {"generate", keel::cli::cmd_generate, "generate text with a Llama-family or GPT-2 model (HF dir or GGUF)"},
     {"chat", keel::cli::cmd_chat, "interactive terminal chat with a model's chat template"},
     {"convert", keel::cli::cmd_convert, "convert a Hugging Face Llama-family model to GGUF (as llama.cpp's converter)"},
-    {"quantize", keel::cli::cmd_quantize, "re-encode a GGUF's weights (q8_0, q4_0, q4_K_M, f16, bf16, f32) as llama.cpp would"},
+    {"quantize", keel::cli::cmd_quantize, "re-encode a GGUF's weights (q8_0, q4_0, q4_K_M, q5_K_M, f16, bf16, f32) as llama.cpp would"},
     {"serve", keel::cli::cmd_serve, "HTTP embedding service (OpenAI /v1/embeddings, TEI /embed, metrics)"},
 };
 

@@ -24,6 +24,24 @@ struct BlockQ4_0 {
 };
 static_assert(sizeof(BlockQ4_0) == 18);
 
+// x[i] = d * (q - 16), q = nibble | fifth bit << 4; qs as in q4_0, qh bit j is
+// element j's fifth bit (little-endian 32-bit word).
+struct BlockQ5_0 {
+  uint16_t d;
+  uint8_t qh[4];
+  uint8_t qs[kQK / 2];
+};
+static_assert(sizeof(BlockQ5_0) == 22);
+
+// x[i] = d * q + m, q = nibble | fifth bit << 4 (layout of q5_0's qs and qh).
+struct BlockQ5_1 {
+  uint16_t d;
+  uint16_t m;
+  uint8_t qh[4];
+  uint8_t qs[kQK / 2];
+};
+static_assert(sizeof(BlockQ5_1) == 24);
+
 // 8 sub-blocks of 32: x = d * sc[j] * q - dmin * m[j], with 6-bit sc/m packed in `scales`.
 struct BlockQ4_K {
   uint16_t d;
@@ -32,6 +50,19 @@ struct BlockQ4_K {
   uint8_t qs[kQKK / 2];
 };
 static_assert(sizeof(BlockQ4_K) == 144);
+
+// q4_K with a fifth bit: q = nibble | fifth bit << 4, q in [0, 31]. In each 64
+// elements c (c = 0..3) the low nibbles of qs[32c..32c+31] are sub-block 2c and
+// the high nibbles sub-block 2c + 1; bit 2c of qh[l] is element l of sub-block
+// 2c's fifth bit, bit 2c + 1 that of sub-block 2c + 1.
+struct BlockQ5_K {
+  uint16_t d;
+  uint16_t dmin;
+  uint8_t scales[12];
+  uint8_t qh[kQKK / 8];
+  uint8_t qs[kQKK / 2];
+};
+static_assert(sizeof(BlockQ5_K) == 176);
 
 // 16 sub-blocks of 16: x = d * scales[j] * (q - 32), q = 4 low bits (ql) | 2 high bits (qh).
 struct BlockQ6_K {

@@ -58,6 +58,7 @@ DType default_type(QuantFtype f) {
     case QuantFtype::Q8_0: return DType::Q8_0;
     case QuantFtype::Q4_0: return DType::Q4_0;
     case QuantFtype::Q4_K_M: return DType::Q4_K;
+    case QuantFtype::Q5_K_M: return DType::Q5_K;
   }
   return DType::F32;
 }
@@ -65,15 +66,15 @@ DType default_type(QuantFtype f) {
 // llama.cpp's tensor_type_fallback for the types these ftypes produce.
 DType fallback(DType t, uint64_t ncols) {
   if (ncols % dtype_info(t).block_elems == 0) return t;
-  DType f = t == DType::Q6_K ? DType::Q8_0 : t == DType::Q4_K ? DType::Q5_0 : t;
+  DType f = t == DType::Q6_K ? DType::Q8_0 : t == DType::Q5_K ? DType::Q5_1 : t == DType::Q4_K ? DType::Q5_0 : t;
   if (ncols % dtype_info(f).block_elems != 0) f = DType::F16;
   return f;
 }
 
 bool keel_writes(DType t) {
   switch (t) {
-    case DType::F32: case DType::F16: case DType::BF16: case DType::Q8_0:
-    case DType::Q4_0: case DType::Q4_K: case DType::Q6_K:
+    case DType::F32: case DType::F16: case DType::BF16: case DType::Q8_0: case DType::Q4_0:
+    case DType::Q5_0: case DType::Q5_1: case DType::Q4_K: case DType::Q5_K: case DType::Q6_K:
       return true;
     default:
       return false;
@@ -103,7 +104,8 @@ Result<QuantFtype> quant_ftype_from_name(std::string_view name) {
   if (s == "q8_0") return QuantFtype::Q8_0;
   if (s == "q4_0") return QuantFtype::Q4_0;
   if (s == "q4_k_m") return QuantFtype::Q4_K_M;
-  return Error("unknown quantization type '", name, "' (expected f32, f16, bf16, q8_0, q4_0 or q4_K_M)");
+  if (s == "q5_k_m") return QuantFtype::Q5_K_M;
+  return Error("unknown quantization type '", name, "' (expected f32, f16, bf16, q8_0, q4_0, q4_K_M or q5_K_M)");
 }
 
 std::string_view quant_ftype_name(QuantFtype f) {
@@ -114,6 +116,7 @@ std::string_view quant_ftype_name(QuantFtype f) {
     case QuantFtype::Q8_0: return "q8_0";
     case QuantFtype::Q4_0: return "q4_0";
     case QuantFtype::Q4_K_M: return "q4_K_M";
+    case QuantFtype::Q5_K_M: return "q5_K_M";
   }
   return "?";
 }
@@ -125,6 +128,7 @@ uint32_t quant_ftype_gguf_value(QuantFtype f) {
     case QuantFtype::Q4_0: return 2;
     case QuantFtype::Q8_0: return 7;
     case QuantFtype::Q4_K_M: return 15;
+    case QuantFtype::Q5_K_M: return 17;
     case QuantFtype::BF16: return 32;
   }
   return 0;
@@ -133,6 +137,7 @@ uint32_t quant_ftype_gguf_value(QuantFtype f) {
 Result<std::vector<DType>> choose_tensor_types(const GgufFile& in, QuantFtype ftype) {
   const DType def = default_type(ftype);
   const bool quantized = dtype_info(def).quantized;
+  const bool k_m = ftype == QuantFtype::Q4_K_M || ftype == QuantFtype::Q5_K_M;
   bool tied = true;
   int n_attn_v = 0;
   for (const auto& t : in.tensors()) {
@@ -172,13 +177,10 @@ Result<std::vector<DType>> choose_tensor_types(const GgufFile& in, QuantFtype ft
           if (ncols % dtype_info(def).block_elems != 0) type = DType::Q8_0;
           else if (def != DType::Q8_0) type = DType::Q6_K;
         } else if (c == Category::AttnV) {
-          if (ftype == QuantFtype::Q4_K_M) {
-            if (use_more_bits(i_attn_v, n_attn_v)) type = DType::Q6_K;
-            else if (t.name.find("attn_qkv.weight") != std::string::npos) type = DType::Q5_K;
-          }
+          if (k_m && use_more_bits(i_attn_v, n_attn_v)) type = DType::Q6_K;
           ++i_attn_v;
         } else if (c == Category::FfnDown) {
-          if (ftype == QuantFtype::Q4_K_M && use_more_bits(i_ffn_down, n_layers)) type = DType::Q6_K;
+          if (k_m && use_more_bits(i_ffn_down, n_layers)) type = DType::Q6_K;
           ++i_ffn_down;
         }
         type = fallback(type, ncols);

@@ -4,17 +4,18 @@
 //   * only tensors of 2+ dimensions whose name ends in "weight" and does not
 //     contain "_norm.weight" are converted; the rest keep their type and bytes;
 //   * f32 / f16 / bf16: every such tensor gets that type;
-//   * q8_0 / q4_0 / q4_K_M: that type (q4_K for q4_K_M), except
+//   * q8_0 / q4_0 / q4_K_M / q5_K_M: that type (q4_K / q5_K for the K_M
+//     types), except
 //       - output.weight (and token_embd.weight when there is no output.weight:
 //         tied embeddings): q6_K, or q8_0 when the ftype is q8_0 or the row
 //         length is not a whole number of the default type's blocks;
-//       - q4_K_M: attn_v / attn_qkv (counted over the file in order) and
-//         ffn_down (counted per layer) get q6_K in the "use_more_bits" layers:
-//         i < n/8, i >= 7n/8, or (i - n/8) % 3 == 2; attn_qkv otherwise q5_K;
+//       - q4_K_M / q5_K_M: attn_v / attn_qkv (one category, counted over the
+//         file in order) and ffn_down (counted per layer) get q6_K in the
+//         "use_more_bits" layers: i < n/8, i >= 7n/8, or (i - n/8) % 3 == 2;
 //       - a row length that is not whole blocks of the chosen type falls back
-//         as llama.cpp does (q6_K -> q8_0, q4_K -> q5_0, then f16).
-//   Types keel cannot write (q5_K, q5_0) make quantize_gguf fail with the
-//   tensor's name rather than silently pick another.
+//         as llama.cpp does (q6_K -> q8_0, q5_K -> q5_1, q4_K -> q5_0, then f16).
+//   A type keel cannot write would make quantize_gguf fail with the tensor's
+//   name rather than silently pick another.
 // Metadata is copied in order; general.file_type is set to llama.cpp's ftype
 // number and general.quantization_version to 2 for block-quantized ftypes.
 #pragma once
@@ -31,9 +32,9 @@
 
 namespace keel {
 
-enum class QuantFtype { F32, F16, BF16, Q8_0, Q4_0, Q4_K_M };
+enum class QuantFtype { F32, F16, BF16, Q8_0, Q4_0, Q4_K_M, Q5_K_M };
 
-// "f32", "f16", "bf16", "q8_0", "q4_0", "q4_K_M" (case-insensitive).
+// "f32", "f16", "bf16", "q8_0", "q4_0", "q4_K_M", "q5_K_M" (case-insensitive).
 Result<QuantFtype> quant_ftype_from_name(std::string_view name);
 std::string_view quant_ftype_name(QuantFtype f);
 // llama.cpp's LLAMA_FTYPE_* number (general.file_type).

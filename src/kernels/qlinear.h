@@ -2,9 +2,9 @@
 // y = x . W^T, for decoder inference (matrix-vector in decode, matrix-matrix in
 // prefill).
 //
-// W is [n, k]: n output rows of k elements each, stored row after row in one of
-// f32, f16, bf16, q8_0, q4_0, q4_K, q6_K — byte for byte as a GGUF tensor of
-// shape (ne0 = k, ne1 = n), or a safetensors [n, k] tensor. A QuantMatrix either
+// W is [n, k]: n output rows of k elements each, stored row after row in one
+// of f32, f16, bf16, q8_0, q4_0, q5_0, q5_1, q4_K, q5_K, q6_K — byte for byte
+// as a GGUF tensor of shape (ne0 = k, ne1 = n), or a safetensors [n, k] tensor. A QuantMatrix either
 // views those bytes in place (an mmapped file: no copy, no load time) or owns a
 // copy repacked for the fastest kernel this CPU runs.
 //
@@ -14,7 +14,7 @@
 //
 // Rounding of the fast paths (the scalar twin rounds the same way for the
 // kernel ISA in effect, see kernel_isa()):
-//  * m <= 8, q8_0 / q4_0 / q4_K / q6_K: x is quantized to int8 in blocks of 32
+//  * m <= 8, block-quantized types: x is quantized to int8 in blocks of 32
 //    (scale max|x| / 127, round half to even), integer block dot products;
 //  * m > 8, the same types and bf16, with AVX512_BF16: x and dequantized W
 //    rounded to bf16, f32 accumulation;

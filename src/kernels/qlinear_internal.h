@@ -5,7 +5,7 @@
 // Decode-shaped calls (m <= kQDotMaxRows) stream W once and take the dot
 // product of each W row with every x row:
 //  * f32 / f16 / bf16 weights: converted to f32 in registers, f32 FMAs.
-//  * q8_0 / q4_0 / q4_K / q6_K weights: x is quantized once per call to int8
+//  * block-quantized weights (q8_0, q4_0, q5_0, q5_1, q4_K, q5_K, q6_K): x is quantized once per call to int8
 //    blocks of 32 (QBlocksX: q = round_half_even(x / d), d = max|x| / 127 of
 //    the block, s = sum of q), and each 32-element block product is an integer
 //    dot product (vpdpbusd with VNNI, pmaddubsw + pmaddwd on AVX2) scaled in

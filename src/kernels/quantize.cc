@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "core/half.h"
 #include "core/quant_blocks.h"
@@ -86,6 +87,88 @@ void dequantize_q4_0(const BlockQ4_0& b, float* y) {
   for (int j = 0; j < kQK / 2; ++j) {
     y[j] = ((b.qs[j] & 0x0f) - 8) * d;
     y[j + kQK / 2] = ((b.qs[j] >> 4) - 8) * d;
+  }
+}
+
+// ---------------------------------------------------------------- q5_0, q5_1
+
+// The fifth bit of element j of a 32-element block is bit j of qh.
+uint32_t load_qh(const uint8_t* qh) {
+  uint32_t v;
+  std::memcpy(&v, qh, sizeof(v));
+  return v;
+}
+
+void store_qh(uint32_t v, uint8_t* qh) { std::memcpy(qh, &v, sizeof(v)); }
+
+void quantize_q5_0(const float* x, BlockQ5_0& b) {
+  // As q4_0: the signed value of largest magnitude maps to -16.
+  float amax = 0.0f, max = 0.0f;
+  for (int j = 0; j < kQK; ++j) {
+    if (amax < std::fabs(x[j])) {
+      amax = std::fabs(x[j]);
+      max = x[j];
+    }
+  }
+  const float d = max / -16;
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  b.d = f32_to_f16(d);
+  // ggml: MIN(31, (int8_t)(x * id + 16.5f)), stored through uint8_t.
+  auto q = [&](float v) {
+    return static_cast<uint8_t>(std::min<int>(31, static_cast<int8_t>(x86_trunc(v * id + 16.5f))));
+  };
+  uint32_t qh = 0;
+  for (int j = 0; j < kQK / 2; ++j) {
+    const uint8_t lo = q(x[j]), hi = q(x[j + kQK / 2]);
+    b.qs[j] = static_cast<uint8_t>((lo & 0x0f) | ((hi & 0x0f) << 4));
+    qh |= static_cast<uint32_t>((lo & 0x10u) >> 4) << j;
+    qh |= static_cast<uint32_t>((hi & 0x10u) >> 4) << (j + kQK / 2);
+  }
+  store_qh(qh, b.qh);
+}
+
+void dequantize_q5_0(const BlockQ5_0& b, float* y) {
+  const float d = f16_to_f32(b.d);
+  const uint32_t qh = load_qh(b.qh);
+  for (int j = 0; j < kQK / 2; ++j) {
+    const int lo = (b.qs[j] & 0x0f) | static_cast<int>(((qh >> j) & 1u) << 4);
+    const int hi = (b.qs[j] >> 4) | static_cast<int>(((qh >> (j + kQK / 2)) & 1u) << 4);
+    y[j] = (lo - 16) * d;
+    y[j + kQK / 2] = (hi - 16) * d;
+  }
+}
+
+void quantize_q5_1(const float* x, BlockQ5_1& b) {
+  // ggml starts from +-FLT_MAX: a NaN never becomes the min or max.
+  float min = std::numeric_limits<float>::max(), max = -std::numeric_limits<float>::max();
+  for (int j = 0; j < kQK; ++j) {
+    if (x[j] < min) min = x[j];
+    if (x[j] > max) max = x[j];
+  }
+  const float d = (max - min) / 31;
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  b.d = f32_to_f16(d);
+  b.m = f32_to_f16(min);
+  // ggml: (uint8_t)((x - min) * id + 0.5f), no clamp (the value is <= 31.5 when finite).
+  auto q = [&](float v) { return static_cast<uint8_t>(x86_trunc((v - min) * id + 0.5f)); };
+  uint32_t qh = 0;
+  for (int j = 0; j < kQK / 2; ++j) {
+    const uint8_t lo = q(x[j]), hi = q(x[j + kQK / 2]);
+    b.qs[j] = static_cast<uint8_t>((lo & 0x0f) | ((hi & 0x0f) << 4));
+    qh |= static_cast<uint32_t>((lo & 0x10u) >> 4) << j;
+    qh |= static_cast<uint32_t>((hi & 0x10u) >> 4) << (j + kQK / 2);
+  }
+  store_qh(qh, b.qh);
+}
+
+void dequantize_q5_1(const BlockQ5_1& b, float* y) {
+  const float d = f16_to_f32(b.d), m = f16_to_f32(b.m);
+  const uint32_t qh = load_qh(b.qh);
+  for (int j = 0; j < kQK / 2; ++j) {
+    const int lo = (b.qs[j] & 0x0f) | static_cast<int>(((qh >> j) & 1u) << 4);
+    const int hi = (b.qs[j] >> 4) | static_cast<int>(((qh >> (j + kQK / 2)) & 1u) << 4);
+    y[j] = lo * d + m;
+    y[j + kQK / 2] = hi * d + m;
   }
 }
 
@@ -170,6 +253,30 @@ void get_scale_min_k4(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {
   }
 }
 
+// q4_K / q5_K: the 8 sub-block scales and mins as 6-bit multiples of the
+// super-block's d = max_scale / 63 and dmin = max_min / 63 (packed as
+// get_scale_min_k4 reads them; `packed` must be zeroed).
+void pack_k_scales(const float* scales, const float* mins, float max_scale, float max_min, uint8_t* packed,
+                   uint16_t* d, uint16_t* dmin) {
+  const float inv_scale = max_scale > 0 ? 63.f / max_scale : 0.f;
+  const float inv_min = max_min > 0 ? 63.f / max_min : 0.f;
+  for (int j = 0; j < kQKK / 32; ++j) {
+    // uint8_t truncation then MIN(63) as in ggml: keeps the same bytes.
+    const uint8_t ls = std::min<uint8_t>(63, static_cast<uint8_t>(nearest_int(inv_scale * scales[j])));
+    const uint8_t lm = std::min<uint8_t>(63, static_cast<uint8_t>(nearest_int(inv_min * mins[j])));
+    if (j < 4) {
+      packed[j] = ls;
+      packed[j + 4] = lm;
+    } else {
+      packed[j + 4] = static_cast<uint8_t>((ls & 0xf) | ((lm & 0xf) << 4));
+      packed[j - 4] |= static_cast<uint8_t>((ls >> 4) << 6);
+      packed[j] |= static_cast<uint8_t>((lm >> 4) << 6);
+    }
+  }
+  *d = f32_to_f16(max_scale / 63.f);
+  *dmin = f32_to_f16(max_min / 63.f);
+}
+
 void quantize_q4_K(const float* x, BlockQ4_K& b) {
   uint8_t L[kQKK], Laux[32];
   float weights[32], mins[kQKK / 32], scales[kQKK / 32];
@@ -184,23 +291,7 @@ void quantize_q4_K(const float* x, BlockQ4_K& b) {
     if (scales[j] > max_scale) max_scale = scales[j];
     if (mins[j] > max_min) max_min = mins[j];
   }
-  const float inv_scale = max_scale > 0 ? 63.f / max_scale : 0.f;
-  const float inv_min = max_min > 0 ? 63.f / max_min : 0.f;
-  for (int j = 0; j < kQKK / 32; ++j) {
-    // uint8_t truncation then MIN(63) as in ggml: keeps the same bytes.
-    const uint8_t ls = std::min<uint8_t>(63, static_cast<uint8_t>(nearest_int(inv_scale * scales[j])));
-    const uint8_t lm = std::min<uint8_t>(63, static_cast<uint8_t>(nearest_int(inv_min * mins[j])));
-    if (j < 4) {
-      b.scales[j] = ls;
-      b.scales[j + 4] = lm;
-    } else {
-      b.scales[j + 4] = static_cast<uint8_t>((ls & 0xf) | ((lm & 0xf) << 4));
-      b.scales[j - 4] |= static_cast<uint8_t>((ls >> 4) << 6);
-      b.scales[j] |= static_cast<uint8_t>((lm >> 4) << 6);
-    }
-  }
-  b.d = f32_to_f16(max_scale / 63.f);
-  b.dmin = f32_to_f16(max_min / 63.f);
+  pack_k_scales(scales, mins, max_scale, max_min, b.scales, &b.d, &b.dmin);
   // Re-quantize against the rounded 6-bit scales actually stored.
   for (int j = 0; j < kQKK / 32; ++j) {
     uint8_t sc, m;
@@ -229,6 +320,60 @@ void dequantize_q4_K(const BlockQ4_K& b, float* y) {
     const float d2 = d * sc, m2 = min * m;
     for (int l = 0; l < 32; ++l) *y++ = d1 * (q[l] & 0xf) - m1;
     for (int l = 0; l < 32; ++l) *y++ = d2 * (q[l] >> 4) - m2;
+  }
+}
+
+// ---------------------------------------------------------------- q5_K
+
+void quantize_q5_K(const float* x, BlockQ5_K& b) {
+  uint8_t L[kQKK], Laux[32];
+  float weights[32], mins[kQKK / 32], scales[kQKK / 32];
+  float max_scale = 0, max_min = 0;
+  for (int j = 0; j < kQKK / 32; ++j) {
+    const float* xs = x + 32 * j;
+    float sum_x2 = 0;
+    for (int l = 0; l < 32; ++l) sum_x2 += xs[l] * xs[l];
+    const float av_x = std::sqrt(sum_x2 / 32);
+    for (int l = 0; l < 32; ++l) weights[l] = av_x + std::fabs(xs[l]);
+    scales[j] = make_qkx2_quants(32, 31, xs, weights, L + 32 * j, &mins[j], Laux, -0.5f, 0.1f, 15);
+    if (scales[j] > max_scale) max_scale = scales[j];
+    if (mins[j] > max_min) max_min = mins[j];
+  }
+  pack_k_scales(scales, mins, max_scale, max_min, b.scales, &b.d, &b.dmin);
+  for (int j = 0; j < kQKK / 32; ++j) {
+    uint8_t sc, m;
+    get_scale_min_k4(j, b.scales, &sc, &m);
+    const float d = f16_to_f32(b.d) * sc;
+    if (d == 0.0f) continue;
+    const float dm = f16_to_f32(b.dmin) * m;
+    for (int ii = 0; ii < 32; ++ii)
+      L[32 * j + ii] = static_cast<uint8_t>(clamp_int(nearest_int((x[32 * j + ii] + dm) / d), 0, 31));
+  }
+  // Per 64 elements: low nibbles the first 32, high nibbles the next 32; the
+  // fifth bits go to bits 2c and 2c + 1 of qh.
+  std::memset(b.qh, 0, sizeof(b.qh));
+  uint8_t* ql = b.qs;
+  for (int c = 0; c < 4; ++c, ql += 32) {
+    for (int l = 0; l < 32; ++l) {
+      const uint8_t l1 = L[64 * c + l], l2 = L[64 * c + l + 32];
+      ql[l] = static_cast<uint8_t>((l1 & 0x0f) | ((l2 & 0x0f) << 4));
+      b.qh[l] |= static_cast<uint8_t>(((l1 >> 4) << (2 * c)) | ((l2 >> 4) << (2 * c + 1)));
+    }
+  }
+}
+
+void dequantize_q5_K(const BlockQ5_K& b, float* y) {
+  const float d = f16_to_f32(b.d);
+  const float min = f16_to_f32(b.dmin);
+  const uint8_t* ql = b.qs;
+  for (int c = 0; c < 4; ++c, ql += 32) {
+    uint8_t sc, m;
+    get_scale_min_k4(2 * c, b.scales, &sc, &m);
+    const float d1 = d * sc, m1 = min * m;
+    get_scale_min_k4(2 * c + 1, b.scales, &sc, &m);
+    const float d2 = d * sc, m2 = min * m;
+    for (int l = 0; l < 32; ++l) *y++ = d1 * ((ql[l] & 0xf) | (((b.qh[l] >> (2 * c)) & 1) << 4)) - m1;
+    for (int l = 0; l < 32; ++l) *y++ = d2 * ((ql[l] >> 4) | (((b.qh[l] >> (2 * c + 1)) & 1) << 4)) - m2;
   }
 }
 
@@ -403,7 +548,10 @@ Status dequantize_row(DType src_type, const void* src, float* dst, int64_t n) {
     }
     case DType::Q8_0: dequantize_blocks<BlockQ8_0, kQK, dequantize_q8_0>(src, dst, *nb); return Status::Ok();
     case DType::Q4_0: dequantize_blocks<BlockQ4_0, kQK, dequantize_q4_0>(src, dst, *nb); return Status::Ok();
+    case DType::Q5_0: dequantize_blocks<BlockQ5_0, kQK, dequantize_q5_0>(src, dst, *nb); return Status::Ok();
+    case DType::Q5_1: dequantize_blocks<BlockQ5_1, kQK, dequantize_q5_1>(src, dst, *nb); return Status::Ok();
     case DType::Q4_K: dequantize_blocks<BlockQ4_K, kQKK, dequantize_q4_K>(src, dst, *nb); return Status::Ok();
+    case DType::Q5_K: dequantize_blocks<BlockQ5_K, kQKK, dequantize_q5_K>(src, dst, *nb); return Status::Ok();
     case DType::Q6_K: dequantize_blocks<BlockQ6_K, kQKK, dequantize_q6_K>(src, dst, *nb); return Status::Ok();
     default:
       return Error("dequantize_row: no dequantization for dtype ", dtype_name(src_type));
@@ -435,7 +583,10 @@ Status quantize_row(DType dst_type, const float* src, void* dst, int64_t n) {
     }
     case DType::Q8_0: quantize_blocks<BlockQ8_0, kQK, quantize_q8_0>(src, dst, *nb); return Status::Ok();
     case DType::Q4_0: quantize_blocks<BlockQ4_0, kQK, quantize_q4_0>(src, dst, *nb); return Status::Ok();
+    case DType::Q5_0: quantize_blocks<BlockQ5_0, kQK, quantize_q5_0>(src, dst, *nb); return Status::Ok();
+    case DType::Q5_1: quantize_blocks<BlockQ5_1, kQK, quantize_q5_1>(src, dst, *nb); return Status::Ok();
     case DType::Q4_K: quantize_blocks<BlockQ4_K, kQKK, quantize_q4_K>(src, dst, *nb); return Status::Ok();
+    case DType::Q5_K: quantize_blocks<BlockQ5_K, kQKK, quantize_q5_K>(src, dst, *nb); return Status::Ok();
     case DType::Q6_K: quantize_blocks<BlockQ6_K, kQKK, quantize_q6_K>(src, dst, *nb); return Status::Ok();
     default:
       return Error("quantize_row: no quantization to dtype ", dtype_name(dst_type));

@@ -3,7 +3,9 @@
 A Llama-shaped GGUF (f32 weights, synthetic vocabulary, 12 layers so that the
 Q4_K_M "use_more_bits" layers 0, 3, 6, 9, 10, 11 differ from the rest; written
 last layer first, since llama.cpp counts layers in its own order, not the
-file's) is written with gguf-py. For each target type, keel quantize and llama.cpp's
+file's) is written with gguf-py, and GPT-2-shaped ones (fused attn_qkv, which
+where rows are not whole 256-element blocks, Q4_K_M falls back to q5_0 and
+Q5_K_M to q5_1). For each target type, keel quantize and llama.cpp's
 llama_model_quantize (the prebuilt libllama of node-llama-cpp, through ctypes)
 both convert it; then:
   * every tensor has the type llama.cpp chose, and the same bytes (keel's
@@ -35,7 +37,7 @@ KEEL = Path(os.environ.get("KEEL_BIN", REPO / "build" / "bin" / "keel"))
 PEERS = Path(os.environ.get("KEEL_PEERS", REPO / "tools" / "peers" / "node_modules"))
 LIBDIR = PEERS / "@node-llama-cpp" / "linux-x64" / "bins" / "linux-x64"
 
-FTYPES = {"f32": 0, "f16": 1, "q4_0": 2, "q8_0": 7, "q4_K_M": 15, "bf16": 32}
+FTYPES = {"f32": 0, "f16": 1, "q4_0": 2, "q8_0": 7, "q4_K_M": 15, "q5_K_M": 17, "bf16": 32}
 HIDDEN, FFN, LAYERS, HEADS, KV_HEADS, VOCAB = 256, 512, 12, 4, 2, 320
 
 
@@ -149,6 +151,59 @@ def write_source(path: Path, tied: bool, hidden: int = HIDDEN, seed: int = 0):
     w.close()
 
 
+def write_gpt2_source(path: Path, hidden: int, seed: int = 1):
+    """A GPT-2-shaped GGUF: fused attn_qkv (counted with attn_v by the K_M
+    recipes), biases, learned positions, tied head."""
+    rng = np.random.default_rng(seed)
+    w = gguf.GGUFWriter(str(path), "gpt2")
+    w.add_name("keel quantize gpt2 test")
+    w.add_context_length(128)
+    w.add_embedding_length(hidden)
+    w.add_block_count(LAYERS)
+    w.add_feed_forward_length(4 * hidden)
+    w.add_head_count(HEADS)
+    w.add_layer_norm_eps(1e-5)
+    w.add_file_type(0)
+    # A byte-level BPE vocabulary: the 256 byte symbols, a few merges.
+    symbols = [chr(c) for c in range(0x21, 0x7f)] + [chr(c) for c in range(0xa1, 0xad)] + \
+        [chr(c) for c in range(0xae, 0x100)]
+    symbols += [chr(0x100 + i) for i in range(256 - len(symbols))]
+    merges = [f"{a} {b}" for a, b in zip("tha", "hen")]
+    tokens = symbols + [m.replace(" ", "") for m in merges]
+    tokens += [f"w{i}" for i in range(VOCAB - 1 - len(tokens))] + ["<|endoftext|>"]
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre("gpt-2")
+    w.add_token_list(tokens)
+    w.add_token_types([1] * (VOCAB - 1) + [3])
+    w.add_token_merges(merges)
+    w.add_bos_token_id(VOCAB - 1)
+    w.add_eos_token_id(VOCAB - 1)
+
+    def t(name, *shape, scale=0.05):
+        w.add_tensor(name, (rng.standard_normal(shape) * scale).astype(np.float32))
+
+    t("token_embd.weight", VOCAB, hidden)
+    t("position_embd.weight", 128, hidden)
+    for i in range(LAYERS):
+        for norm in ("attn_norm", "ffn_norm"):
+            w.add_tensor(f"blk.{i}.{norm}.weight", np.ones(hidden, np.float32))
+            w.add_tensor(f"blk.{i}.{norm}.bias", np.zeros(hidden, np.float32))
+        t(f"blk.{i}.attn_qkv.weight", 3 * hidden, hidden)
+        t(f"blk.{i}.attn_qkv.bias", 3 * hidden)
+        t(f"blk.{i}.attn_output.weight", hidden, hidden)
+        t(f"blk.{i}.attn_output.bias", hidden)
+        t(f"blk.{i}.ffn_up.weight", 4 * hidden, hidden)
+        t(f"blk.{i}.ffn_up.bias", 4 * hidden)
+        t(f"blk.{i}.ffn_down.weight", hidden, 4 * hidden)
+        t(f"blk.{i}.ffn_down.bias", hidden)
+    w.add_tensor("output_norm.weight", np.ones(hidden, np.float32))
+    w.add_tensor("output_norm.bias", np.zeros(hidden, np.float32))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
 def keel_quantize(src: Path, dst: Path, ftype: str):
     r = subprocess.run([str(KEEL), "quantize", str(src), str(dst), "--type", ftype, "--threads", "2"],
                        capture_output=True, text=True)
@@ -169,11 +224,12 @@ def field_value(reader, key):
 # Largest |error| per element of each type on N(0, 0.05) weights, relative to
 # the row's max |w| (generous: the dequantized bytes are also compared with
 # llama.cpp's exactly; this checks gguf-py's reading of them).
-REL_TOL = {QT.F32: 0, QT.F16: 1e-3, QT.BF16: 8e-3, QT.Q8_0: 1e-2, QT.Q6_K: 3e-2, QT.Q4_0: 0.13, QT.Q4_K: 0.13}
+REL_TOL = {QT.F32: 0, QT.F16: 1e-3, QT.BF16: 8e-3, QT.Q8_0: 1e-2, QT.Q6_K: 3e-2, QT.Q4_0: 0.13, QT.Q4_K: 0.13,
+           QT.Q5_0: 0.07, QT.Q5_1: 0.04, QT.Q5_K: 0.07}
 
 
 @pytest.mark.parametrize("tied", [False, True], ids=["untied", "tied"])
-@pytest.mark.parametrize("ftype", ["q4_K_M", "q8_0", "q4_0", "f16", "bf16", "f32"])
+@pytest.mark.parametrize("ftype", ["q4_K_M", "q5_K_M", "q8_0", "q4_0", "f16", "bf16", "f32"])
 def test_quantize_matches_llama_cpp(lib, tmp, ftype, tied):
     src = tmp / f"src_{'tied' if tied else 'untied'}.gguf"
     if not src.exists():
@@ -184,6 +240,30 @@ def test_quantize_matches_llama_cpp(lib, tmp, ftype, tied):
     lib.quantize(src, ref, FTYPES[ftype])
 
     rs, rk, rl = gguf.GGUFReader(str(src)), gguf.GGUFReader(str(ours)), gguf.GGUFReader(str(ref))
+    kinds = compare_tensors(rs, rk, rl)
+    if ftype.endswith("_K_M"):
+        # The recipe really is mixed: q6_K output (or tied token_embd) and
+        # use_more_bits layers, q4_K / q5_K elsewhere.
+        base = "Q4_K" if ftype == "q4_K_M" else "Q5_K"
+        assert ("attn_v", "Q6_K") in kinds and ("attn_v", base) in kinds
+        assert ("ffn_down", "Q6_K") in kinds and ("ffn_down", base) in kinds
+        assert ("token_embd", "Q6_K" if tied else base) in kinds
+
+    # Metadata: everything from the source, in order, file_type replaced.
+    for key in rs.fields:
+        if key.startswith("GGUF.") or key == "general.file_type":
+            continue
+        assert key in rk.fields, f"metadata {key} lost"
+        assert field_value(rk, key) == field_value(rs, key), key
+    assert field_value(rk, "general.file_type") == FTYPES[ftype] == field_value(rl, "general.file_type")
+
+    assert lib.n_params(ours) == lib.n_params(src)
+
+
+def compare_tensors(rs, rk, rl):
+    """keel's tensors (rk) against llama.cpp's (rl): the same names, types and
+    bytes, and gguf-py's dequantization of keel's within REL_TOL of the source
+    (rs). Returns the set of (tensor kind, type) seen."""
     ref_tensors = {t.name: t for t in rl.tensors}
     src_tensors = {t.name: t for t in rs.tensors}
     assert [t.name for t in rk.tensors] == [t.name for t in rs.tensors]
@@ -200,21 +280,27 @@ def test_quantize_matches_llama_cpp(lib, tmp, ftype, tied):
         amax = np.abs(s).max(axis=1, keepdims=True)
         err = np.abs(d - s) / np.maximum(amax, 1e-30)
         assert err.max() <= REL_TOL[t.tensor_type], f"{t.name}: max error {err.max():.3g} of the row max"
-    if ftype == "q4_K_M":
-        # The recipe really is mixed: q6_K output (or tied token_embd) and
-        # use_more_bits layers, q4_K elsewhere.
-        assert ("attn_v", "Q6_K") in kinds and ("attn_v", "Q4_K") in kinds
-        assert ("ffn_down", "Q6_K") in kinds and ("ffn_down", "Q4_K") in kinds
-        assert ("token_embd", "Q6_K" if tied else "Q4_K") in kinds
+    return kinds
 
-    # Metadata: everything from the source, in order, file_type replaced.
-    for key in rs.fields:
-        if key.startswith("GGUF.") or key == "general.file_type":
-            continue
-        assert key in rk.fields, f"metadata {key} lost"
-        assert field_value(rk, key) == field_value(rs, key), key
-    assert field_value(rk, "general.file_type") == FTYPES[ftype] == field_value(rl, "general.file_type")
 
+# hidden 256: attn_qkv in attn_v's place; hidden 96: no row of the
+# attention is whole 256-element blocks, so llama.cpp's fallbacks apply
+# (q4_K -> q5_0, q5_K -> q5_1, q6_K -> q8_0).
+@pytest.mark.parametrize("hidden", [256, 96])
+@pytest.mark.parametrize("ftype", ["q4_K_M", "q5_K_M"])
+def test_quantize_gpt2_matches_llama_cpp(lib, tmp, ftype, hidden):
+    src = tmp / f"gpt2_{hidden}.gguf"
+    if not src.exists():
+        write_gpt2_source(src, hidden)
+    ours, ref = tmp / f"keel_gpt2_{ftype}_{hidden}.gguf", tmp / f"llama_gpt2_{ftype}_{hidden}.gguf"
+    r = keel_quantize(src, ours, ftype)
+    assert r.returncode == 0, r.stderr
+    lib.quantize(src, ref, FTYPES[ftype])
+    rs, rk, rl = gguf.GGUFReader(str(src)), gguf.GGUFReader(str(ours)), gguf.GGUFReader(str(ref))
+    kinds = compare_tensors(rs, rk, rl)
+    base = {"q4_K_M": ("Q4_K", "Q5_0"), "q5_K_M": ("Q5_K", "Q5_1")}[ftype][hidden == 96]
+    assert {("attn_qkv", base), ("attn_output", base)} <= kinds
+    assert ("attn_qkv", "Q8_0" if hidden == 96 else "Q6_K") in kinds
     assert lib.n_params(ours) == lib.n_params(src)
 
 
@@ -226,10 +312,15 @@ def test_quantize_errors(tmp):
     assert r.returncode == 2 and "q3_K" in r.stderr
     r = keel_quantize(tmp / "missing.gguf", tmp / "x.gguf", "q8_0")
     assert r.returncode == 1 and "missing.gguf" in r.stderr
-    # Rows of 96 are not whole q4_K blocks: llama.cpp falls back to q5_0,
-    # which keel cannot write; the error names the tensor.
-    odd = tmp / "odd.gguf"
-    write_source(odd, tied=False, hidden=96)
-    r = keel_quantize(odd, tmp / "x.gguf", "q4_K_M")
-    assert r.returncode == 1 and "q5_0" in r.stderr and ".weight" in r.stderr, r.stderr
+    # A source tensor of a type keel cannot read: the error names it, and no
+    # output file is left behind.
+    src = tmp / "q3_K_source.gguf"
+    w = gguf.GGUFWriter(str(src), "llama")
+    w.add_tensor("blk.0.attn_q.weight", np.zeros((4, 110), np.uint8), raw_dtype=QT.Q3_K)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    r = keel_quantize(src, tmp / "x.gguf", "q8_0")
+    assert r.returncode == 1 and "blk.0.attn_q.weight" in r.stderr and "q3_K" in r.stderr, r.stderr
     assert not (tmp / "x.gguf").exists()

@@ -36,8 +36,8 @@ namespace {
 
 using testing::available_isas;
 
-constexpr DType kTypes[] = {DType::F32, DType::F16, DType::BF16, DType::Q8_0,
-                            DType::Q4_0, DType::Q4_K, DType::Q6_K};
+constexpr DType kTypes[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q8_0, DType::Q4_0,
+                            DType::Q5_0, DType::Q5_1, DType::Q4_K, DType::Q5_K, DType::Q6_K};
 constexpr size_t kDotMaxRows = 8;  // qlinear_internal.h's kQDotMaxRows
 
 std::vector<float> gaussian(size_t n, uint32_t seed, float scale = 1.0f) {
@@ -238,7 +238,7 @@ TEST(QLinear, ZeroActivationsAndWeights) {
 
 TEST(QLinear, ViewRejectsBadInput) {
   std::vector<uint8_t> bytes(1024);
-  EXPECT_FALSE(QuantMatrix::view(DType::Q5_K, bytes.data(), 1, 256).ok());
+  EXPECT_FALSE(QuantMatrix::view(DType::Q3_K, bytes.data(), 1, 256).ok());
   EXPECT_FALSE(QuantMatrix::view(DType::Q4_K, bytes.data(), 1, 100).ok());
   EXPECT_FALSE(QuantMatrix::view(DType::Q8_0, bytes.data(), 0, 32).ok());
   EXPECT_FALSE(QuantMatrix::view(DType::F32, nullptr, 1, 32).ok());

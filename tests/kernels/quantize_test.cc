@@ -53,8 +53,8 @@ std::vector<float> block_amax(const std::vector<float>& x, size_t block) {
   return out;
 }
 
-constexpr DType kQuantizable[] = {DType::F32, DType::F16, DType::BF16, DType::Q8_0,
-                                  DType::Q4_0, DType::Q4_K, DType::Q6_K};
+constexpr DType kQuantizable[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q8_0, DType::Q4_0,
+                                  DType::Q5_0, DType::Q5_1, DType::Q4_K, DType::Q5_K, DType::Q6_K};
 
 TEST(Quantize, DenseRoundTrips) {
   std::vector<float> x = gaussian(1024, 1, 3.0f);
@@ -80,10 +80,13 @@ struct Bound {
 
 TEST(Quantize, BlockRoundTripErrorBounds) {
   // q8_0: half a step of amax/127 plus f16 rounding of the scale.
-  // q4_0: one step of amax/8 (the +amax side clamps to 7 steps).
-  // q4_K / q6_K: empirical bounds with margin; super-blocks of 256.
+  // q4_0 / q5_0: one step of amax/8 / amax/16 (the +amax side clamps to 7 / 15 steps).
+  // q5_1: half a step of (max - min)/31 <= 2 amax/31, plus f16 rounding of d and m.
+  // q4_K / q5_K / q6_K: empirical bounds with margin; super-blocks of 256.
   for (Bound bound : {Bound{DType::Q8_0, 0.5f / 127 + 1e-3f, 0.008f}, Bound{DType::Q4_0, 1.0f / 8 + 1e-3f, 0.1f},
-                      Bound{DType::Q4_K, 0.1f, 0.1f}, Bound{DType::Q6_K, 0.025f, 0.025f}}) {
+                      Bound{DType::Q5_0, 1.0f / 16 + 1e-3f, 0.05f}, Bound{DType::Q5_1, 1.0f / 31 + 3e-3f, 0.045f},
+                      Bound{DType::Q4_K, 0.1f, 0.1f}, Bound{DType::Q5_K, 0.05f, 0.05f},
+                      Bound{DType::Q6_K, 0.025f, 0.025f}}) {
     for (uint32_t seed = 0; seed < 8; ++seed) {
       std::vector<float> x = gaussian(4096, seed, seed % 2 ? 0.02f : 5.0f);
       if (seed == 3)
@@ -120,6 +123,13 @@ TEST(Quantize, ZeroBlocks) {
       EXPECT_EQ(q[0], 0);
       EXPECT_EQ(q[1], 0x80);
       EXPECT_EQ(q[2], 0x88);
+    } else if (t == DType::Q5_0) {
+      // The same -0.0 scale; every value is the offset 16: low nibbles 0,
+      // every fifth bit set.
+      EXPECT_EQ(q[0], 0);
+      EXPECT_EQ(q[1], 0x80);
+      for (int j = 2; j < 6; ++j) EXPECT_EQ(q[j], 0xff) << j;
+      for (int j = 6; j < 22; ++j) EXPECT_EQ(q[j], 0) << j;
     } else {
       for (uint8_t b : q) EXPECT_EQ(b, 0) << dtype_name(t);
     }
@@ -138,7 +148,10 @@ TEST(Quantize, ExtremeValuesStayFiniteOrFailSoftly) {
       x[5] = big;
       x[9] = -big;
       const std::vector<float> y = dequantize(t, quantize(t, x), n);
-      const float tol = t == DType::Q4_K ? 0.2f : t == DType::Q4_0 ? 0.13f : t == DType::Q6_K ? 0.05f : 0.01f;
+      const float tol = t == DType::Q4_K || t == DType::Q5_K ? 0.2f
+                        : t == DType::Q4_0                     ? 0.13f
+                        : t == DType::Q5_0 || t == DType::Q6_K || t == DType::Q5_1 ? 0.07f
+                                                                                   : 0.01f;
       for (size_t i = 0; i < n; ++i) {
         ASSERT_TRUE(std::isfinite(y[i])) << dtype_name(t) << " " << big;
         // An underflowed scale decodes to 0: then the error is |x|.
@@ -182,6 +195,41 @@ TEST(Quantize, Q4_0KnownBlock) {
   EXPECT_EQ(y, x);
 }
 
+TEST(Quantize, Q5_0KnownBlock) {
+  // max = -8 (largest magnitude, negative) -> d = 0.5; x = d * (q - 16).
+  std::vector<float> x(32, 0.0f);
+  x[0] = -8.0f;   // q = 0
+  x[1] = 7.5f;    // q = 31: nibble 15, fifth bit 1
+  x[16] = 1.0f;   // q = 18: high nibble of byte 0 is 2, fifth bit 16 set
+  x[17] = -0.5f;  // q = 15: fifth bit 17 clear
+  std::vector<uint8_t> q = quantize(DType::Q5_0, x);
+  EXPECT_EQ(f16_to_f32(static_cast<uint16_t>(q[0] | (q[1] << 8))), 0.5f);
+  uint32_t qh;
+  std::memcpy(&qh, q.data() + 2, 4);
+  // Zeros are q = 16 (fifth bit set), except elements 0, 17 (q < 16).
+  EXPECT_EQ(qh, 0xffffffffu & ~1u & ~(1u << 17));
+  EXPECT_EQ(q[6], 0x20);  // element 0: nibble 0; element 16: nibble 2
+  EXPECT_EQ(q[7], 0xff);  // element 1: nibble 15; element 17: nibble 15
+  const std::vector<float> y = dequantize(DType::Q5_0, q, 32);
+  EXPECT_EQ(y, x);
+}
+
+TEST(Quantize, Q5_1KnownBlock) {
+  // min = -2, max = 13.5 -> d = 0.5, m = -2; x = d * q + m.
+  std::vector<float> x(32);
+  for (int j = 0; j < 32; ++j) x[j] = -2.0f + 0.5f * static_cast<float>(j);
+  std::vector<uint8_t> q = quantize(DType::Q5_1, x);
+  BlockQ5_1 b;
+  std::memcpy(&b, q.data(), sizeof(b));
+  EXPECT_EQ(f16_to_f32(b.d), 0.5f);
+  EXPECT_EQ(f16_to_f32(b.m), -2.0f);
+  uint32_t qh;
+  std::memcpy(&qh, b.qh, 4);
+  EXPECT_EQ(qh, 0xffff0000u);  // q = j: the fifth bit is set for j >= 16
+  for (int j = 0; j < 16; ++j) EXPECT_EQ(b.qs[j], j | (j << 4)) << j;  // q = j and j + 16
+  EXPECT_EQ(dequantize(DType::Q5_1, q, 32), x);
+}
+
 TEST(Quantize, Q4_KDecodesLayout) {
   // d = 2, dmin = 1; sub-block j has scale j + 1 and min 2 * j (6 bits each,
   // j >= 4 split across the bytes as in ggml's get_scale_min_k4).
@@ -216,6 +264,40 @@ TEST(Quantize, Q4_KDecodesLayout) {
   }
 }
 
+TEST(Quantize, Q5_KDecodesLayout) {
+  // d = 0.5, dmin = 2; sub-block j has scale j + 3 and min j (6 bits each).
+  // Element e has q = (e * 11) % 32: nibble in qs as q4_K, fifth bit in bit
+  // e / 32 of qh[e % 32].
+  BlockQ5_K b{};
+  b.d = f32_to_f16(0.5f);
+  b.dmin = f32_to_f16(2.0f);
+  for (int j = 0; j < 8; ++j) {
+    const int sc = j + 3 + (j == 5 ? 40 : 0), m = j + (j == 7 ? 33 : 0);
+    if (j < 4) {
+      b.scales[j] = static_cast<uint8_t>(sc);
+      b.scales[j + 4] = static_cast<uint8_t>(m);
+    } else {
+      b.scales[j + 4] = static_cast<uint8_t>((sc & 15) | ((m & 15) << 4));
+      b.scales[j - 4] |= static_cast<uint8_t>((sc >> 4) << 6);
+      b.scales[j] |= static_cast<uint8_t>((m >> 4) << 6);
+    }
+  }
+  for (int e = 0; e < 256; ++e) {
+    const int q = (e * 11) % 32;
+    uint8_t& byte = b.qs[32 * (e / 64) + e % 32];
+    byte |= static_cast<uint8_t>((e / 32) % 2 ? (q & 15) << 4 : (q & 15));
+    b.qh[e % 32] |= static_cast<uint8_t>((q >> 4) << (e / 32));
+  }
+  std::vector<uint8_t> raw(sizeof(b));
+  std::memcpy(raw.data(), &b, sizeof(b));
+  const std::vector<float> y = dequantize(DType::Q5_K, raw, 256);
+  for (int e = 0; e < 256; ++e) {
+    const int j = e / 32;
+    const int sc = j + 3 + (j == 5 ? 40 : 0), m = j + (j == 7 ? 33 : 0);
+    EXPECT_EQ(y[e], 0.5f * sc * ((e * 11) % 32) - 2.0f * m) << e;
+  }
+}
+
 TEST(Quantize, Q6_KDecodesLayout) {
   // d = 0.25, scales[k] = k - 8 (signed); element e has q = (e * 5) % 64.
   BlockQ6_K b{};
@@ -238,7 +320,7 @@ TEST(Quantize, Q6_KDecodesLayout) {
 TEST(Quantize, KQuantsRequantizeStably) {
   // Dequantized K-quant data is representable, so quantizing it again must
   // reproduce it closely (the fit may pick different but equivalent scales).
-  for (DType t : {DType::Q4_K, DType::Q6_K}) {
+  for (DType t : {DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
     const std::vector<float> x = gaussian(1024, 11);
     const std::vector<float> y = dequantize(t, quantize(t, x), x.size());
     const std::vector<float> z = dequantize(t, quantize(t, y), y.size());
@@ -270,9 +352,9 @@ TEST(Quantize, RejectsBadArguments) {
   EXPECT_NE(st.message().find("not a whole number of q8_0 blocks"), std::string::npos) << st.message();
   EXPECT_FALSE(quantize_row(DType::Q4_K, x.data(), q.data(), 64).ok());
   EXPECT_FALSE(quantize_row(DType::F32, x.data(), q.data(), -1).ok());
-  st = quantize_row(DType::Q5_0, x.data(), q.data(), 32);
+  st = quantize_row(DType::Q4_1, x.data(), q.data(), 32);
   ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.message().find("q5_0"), std::string::npos);
+  EXPECT_NE(st.message().find("q4_1"), std::string::npos);
   st = dequantize_row(DType::Q2_K, q.data(), x.data(), 256);
   EXPECT_NE(st.message().find("no dequantization for dtype q2_K"), std::string::npos);
   EXPECT_FALSE(dequantize_row(DType::Q6_K, nullptr, x.data(), 256).ok());

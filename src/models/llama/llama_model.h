@@ -5,7 +5,7 @@
 //              x = h + down(silu(gate(rms_norm(h))) * up(rms_norm(h)))
 //   logits = lm_head(rms_norm(x))   (lm_head = embed_tokens when tied)
 // Weights stay in their stored type (safetensors f32/f16/bf16; GGUF f32, f16,
-// bf16, q8_0, q4_0, q4_K, q6_K) and are read through kernels::qlinear.
+// bf16, q8_0, q4_0, q5_0, q5_1, q4_K, q5_K, q6_K) and are read through kernels::qlinear.
 #pragma once
 
 #include <memory>
