@@ -19,17 +19,14 @@ if [ ! -f "$DEMO/model.safetensors" ]; then
 fi
 pids=()
 trap 'for p in "${pids[@]}"; do kill $p 2>/dev/null || true; done' EXIT
-now_ms() { date +%s%3N; }
 
-start_keel() {  # dtype -> sets URL, PID; prints cold start
+start_keel() {  # dtype -> sets URL, PID once the server answers
   local log; log=$(mktemp)
-  local t0; t0=$(now_ms)
   "$KEEL" serve --model "$DEMO" --served-name m --port 0 --threads 2 --dtype "$1" 2>"$log" &
   PID=$!; pids+=($PID)
   until grep -q listening "$log"; do sleep 0.005; done
   URL=http://127.0.0.1:$(sed -n 's/.*listening on http:\/\/[0-9.]*:\([0-9]*\).*/\1/p' "$log")
   until curl -sf "$URL/v1/embeddings" -d '{"input":"cold start"}' >/dev/null 2>&1; do sleep 0.002; done
-  echo "keel $1: cold start (process start to first /v1/embeddings 200): $(( $(now_ms) - t0 )) ms"
   rm -f "$log"
 }
 rss_mb() { local t=0; for p in "$@"; do t=$(( t + $(awk '/VmRSS/ {print $2}' /proc/$p/status) )); done; echo $(( t / 1024 )); }
@@ -64,6 +61,8 @@ kill $UV; wait $UV 2>/dev/null || true
 
 for d in $DTYPES; do
   echo "## keel serve --dtype $d"
+  # Process start to the first 200 from /v1/embeddings (bench/cold_start.py).
+  $PY bench/cold_start.py --keel "$KEEL" --model "$DEMO" --starts 3 --dtype "$d" | tail -1
   start_keel "$d"
   run_wrk "keel-$d" "$URL"
   echo "keel-$d RSS: $(rss_mb $PID) MB"

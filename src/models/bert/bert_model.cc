@@ -15,22 +15,29 @@ Result<BertModel> BertModel::load(const std::string& dir, const BertLoadOptions&
   if (!bert) return Error(dir, ": model_type '", config->model_type, "' is not a BERT model");
   auto checkpoint = SafetensorsCheckpoint::open(dir);
   if (!checkpoint.ok()) return checkpoint.status();
-  // The checkpoint (and its mmap) is released when this returns: every weight
-  // is converted or packed into memory keel owns.
-  auto model = from_checkpoint(*checkpoint, *bert, options);
+  // The model keeps the mapping for the word-embedding table, read in place;
+  // every other weight is converted or packed into memory keel owns.
+  auto source = std::make_shared<const SafetensorsCheckpoint>(std::move(checkpoint).value());
+  auto model = build(*source, *bert, options, /*view_word_table=*/true);
   if (!model.ok()) return model.status().with_context(dir);
+  model->source_ = std::move(source);
   return model;
 }
 
 Result<BertModel> BertModel::from_checkpoint(const SafetensorsCheckpoint& checkpoint,
                                              const BertConfig& config, const BertLoadOptions& options) {
+  return build(checkpoint, config, options, /*view_word_table=*/false);
+}
+
+Result<BertModel> BertModel::build(const SafetensorsCheckpoint& checkpoint, const BertConfig& config,
+                                   const BertLoadOptions& options, bool view_word_table) {
   if (config.position_embedding_type != "absolute")
     return Error("config.json: position_embedding_type '", config.position_embedding_type,
                  "' is not supported (only \"absolute\")");
   if (config.hidden_act != "gelu")
     return Error("config.json: hidden_act '", config.hidden_act,
                  "' is not supported (only \"gelu\", the exact erf form)");
-  auto weights = load_bert_weights(checkpoint, config, options.compute);
+  auto weights = load_bert_weights(checkpoint, config, options.compute, view_word_table, options.pool);
   if (!weights.ok()) return weights.status();
   BertModel m;
   m.config_ = config;
@@ -91,7 +98,8 @@ Status BertModel::forward(const PackedBatch& batch, std::vector<float>& hidden, 
   const auto& w = weights_;
   for (size_t s = 0; s < batch.num_sequences(); ++s) {
     for (uint32_t t = batch.offsets[s]; t < batch.offsets[s + 1]; ++t) {
-      const float* word = &w.word_embeddings[batch.ids[t] * H];
+      // A table kept in f16 / bf16 converts the row into x's row itself.
+      const float* word = w.word_embeddings.row(batch.ids[t], &x[t * H]);
       const float* pos = &w.position_embeddings[(t - batch.offsets[s]) * H];
       const float* type = &w.token_type_embeddings[batch.type_ids[t] * H];
       for (size_t j = 0; j < H; ++j) {

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -42,6 +43,7 @@ using TraceFn = std::function<void(std::string_view name, int layer, const float
 
 struct BertLoadOptions {
   kernels::Compute compute = kernels::Compute::F32;
+  ThreadPool* pool = nullptr;  // loads (packs) layers in parallel on it; null: one thread
 };
 
 class BertModel {
@@ -49,6 +51,8 @@ class BertModel {
   // `dir` holds config.json and model.safetensors (or a sharded index). Errors
   // name the file and the tensor or field.
   static Result<BertModel> load(const std::string& dir, const BertLoadOptions& options = {});
+  // Copies what it needs: `checkpoint` may be closed once this returns (load
+  // keeps its file mapped instead, for the word-embedding table).
   static Result<BertModel> from_checkpoint(const SafetensorsCheckpoint& checkpoint,
                                            const BertConfig& config, const BertLoadOptions& options = {});
 
@@ -65,11 +69,14 @@ class BertModel {
                  const TraceFn& trace = nullptr) const;
 
  private:
+  static Result<BertModel> build(const SafetensorsCheckpoint& checkpoint, const BertConfig& config,
+                                 const BertLoadOptions& options, bool view_word_table);
   Status check_batch(const PackedBatch& batch) const;
 
   BertConfig config_;
   kernels::Compute compute_ = kernels::Compute::F32;
   BertWeights weights_;
+  std::shared_ptr<const SafetensorsCheckpoint> source_;  // the mapping weights_ may view
 };
 
 }  // namespace keel::bert

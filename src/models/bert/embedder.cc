@@ -6,11 +6,9 @@
 
 namespace keel::bert {
 
-Embedder::Embedder(BertModel model, tok::Tokenizer tokenizer, SentenceTransformersConfig st, int threads)
-    : model_(std::move(model)),
-      tokenizer_(std::move(tokenizer)),
-      st_(std::move(st)),
-      pool_(std::make_unique<ThreadPool>(threads)) {}
+Embedder::Embedder(BertModel model, tok::Tokenizer tokenizer, SentenceTransformersConfig st,
+                   std::unique_ptr<ThreadPool> pool)
+    : model_(std::move(model)), tokenizer_(std::move(tokenizer)), st_(std::move(st)), pool_(std::move(pool)) {}
 Embedder::Embedder(Embedder&&) noexcept = default;
 Embedder& Embedder::operator=(Embedder&&) noexcept = default;
 Embedder::~Embedder() = default;
@@ -18,7 +16,8 @@ Embedder::~Embedder() = default;
 Result<Embedder> Embedder::open(const std::string& dir, const EmbedderOptions& options) {
   auto st = load_sentence_transformers_config(dir);
   if (!st.ok()) return st.status();
-  auto model = BertModel::load(st->transformer_dir, {.compute = options.compute});
+  auto pool = std::make_unique<ThreadPool>(options.threads);
+  auto model = BertModel::load(st->transformer_dir, {.compute = options.compute, .pool = pool.get()});
   if (!model.ok()) return model.status();
   KEEL_RETURN_IF_ERROR(resolve_max_seq_length(*st, model->config()));
   auto tokenizer = tok::Tokenizer::from_file(st->transformer_dir);
@@ -34,7 +33,7 @@ Result<Embedder> Embedder::open(const std::string& dir, const EmbedderOptions& o
   malloc_trim(0);
 #endif
   return Embedder(std::move(model).value(), std::move(tokenizer).value(), std::move(st).value(),
-                  options.threads);
+                  std::move(pool));
 }
 
 Result<PackedBatch> Embedder::tokenize(std::span<const std::string_view> texts) const {

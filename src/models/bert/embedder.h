@@ -54,7 +54,8 @@ class Embedder {
   Result<std::vector<float>> embed_batch(const PackedBatch& batch, const TraceFn& trace = nullptr);
 
  private:
-  Embedder(BertModel model, tok::Tokenizer tokenizer, SentenceTransformersConfig st, int threads);
+  Embedder(BertModel model, tok::Tokenizer tokenizer, SentenceTransformersConfig st,
+           std::unique_ptr<ThreadPool> pool);
 
   BertModel model_;
   tok::Tokenizer tokenizer_;
