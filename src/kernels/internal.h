@@ -58,6 +58,24 @@ struct GemmArgs {
 using GemmTileFn = void (*)(const GemmArgs& a, size_t m0, size_t m1, size_t n0, size_t n1,
                             void* scratch);
 inline size_t gemm_scratch_bytes(size_t rows, size_t k) { return rows * (2 * k + 32) + 256; }
+
+// AMX (linear_amx.cc): the bf16 and int8 GEMMs on the same packed panels as the
+// AVX-512 kernels, for k a multiple of 32 (bf16) or 64 (int8). Only after
+// cpu_features() reported AMX; amx_permitted() asks Linux for the tile state
+// (once per process) and says whether it was granted. Their scratch:
+// amx_scratch_bytes(m1 - m0, k).
+bool amx_permitted();
+void gemm_bf16_amx_tile(const GemmArgs& a, size_t m0, size_t m1, size_t n0, size_t n1, void* scratch);
+void gemm_i8_amx_tile(const GemmArgs& a, size_t m0, size_t m1, size_t n0, size_t n1, void* scratch);
+inline size_t amx_scratch_bytes(size_t rows, size_t k) {
+  const size_t rp = (rows + 31) / 32 * 32;
+  return rp * (2 * k + 8) + 4096 + 256;
+}
+// Scratch for any tile function on up to `rows` rows.
+inline size_t tile_scratch_bytes(size_t rows, size_t k) {
+  const size_t a = gemm_scratch_bytes(rows, k), b = amx_scratch_bytes(rows, k);
+  return a > b ? a : b;
+}
 void gemm_f32_avx512_tile(const GemmArgs& a, size_t m0, size_t m1, size_t n0, size_t n1, void*);
 void gemm_bf16_avx512_tile(const GemmArgs& a, size_t m0, size_t m1, size_t n0, size_t n1, void*);
 // I8: w is the I8Panel32 layout; per tile, x rows are quantized into scratch.

@@ -4,7 +4,9 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <cstdlib>
 #include <limits>
+#include <string_view>
 #include <vector>
 
 #include "core/half.h"
@@ -14,6 +16,7 @@ namespace keel::kernels {
 namespace {
 
 std::atomic<int> g_isa_override{-1};
+std::atomic<bool> g_amx_enabled{true};
 
 float round_bf16(float v) { return bf16_to_f32(f32_to_bf16(v)); }
 
@@ -122,6 +125,19 @@ bool kernel_has_avx512_bf16() {
 bool kernel_has_avx512_vnni() {
   return kernel_isa() == Isa::Avx512 && cpu_features().avx512_vnni;
 }
+
+bool kernel_has_amx() {
+  static const bool env_off = [] {
+    const char* v = std::getenv("KEEL_AMX");
+    return v && std::string_view(v) == "0";
+  }();
+  const CpuFeatures& f = cpu_features();
+  return g_amx_enabled.load(std::memory_order_relaxed) && !env_off && kernel_isa() == Isa::Avx512 &&
+         f.amx_tile && f.amx_bf16 && f.amx_int8 && detail::amx_permitted();
+}
+
+ScopedAmx::ScopedAmx(bool enabled) : previous_(g_amx_enabled.exchange(enabled)) {}
+ScopedAmx::~ScopedAmx() { g_amx_enabled.store(previous_); }
 
 ScopedKernelIsa::ScopedKernelIsa(Isa isa)
     : previous_(g_isa_override.exchange(static_cast<int>(isa))) {}
@@ -280,7 +296,7 @@ void run_gemm(detail::GemmTileFn tile, const detail::GemmArgs& g, size_t panel, 
     detail::GemmTileFn tile;
     const detail::GemmArgs* g;
     size_t n_tiles, nc, scratch_bytes;
-  } ctx{tile, &g, n_tiles, nc, detail::gemm_scratch_bytes(std::min(kMc, g.m), g.k)};
+  } ctx{tile, &g, n_tiles, nc, detail::tile_scratch_bytes(std::min(kMc, g.m), g.k)};
   auto run = [](void* p, size_t t) {
     const Ctx& c = *static_cast<const Ctx*>(p);
     thread_local std::vector<uint8_t> scratch;
@@ -310,10 +326,12 @@ void linear(const float* x, size_t m, size_t ldx, const PackedMatrix& w, const f
       run_gemm(detail::gemm_f32_avx512_tile, g, detail::kPanelAvx512, pool);
       return;
     case PackLayout::Bf16Panel32:
-      run_gemm(detail::gemm_bf16_avx512_tile, g, detail::kPanelAvx512, pool);
+      run_gemm(k % 32 == 0 && kernel_has_amx() ? detail::gemm_bf16_amx_tile : detail::gemm_bf16_avx512_tile, g,
+               detail::kPanelAvx512, pool);
       return;
     case PackLayout::I8Panel32:
-      run_gemm(detail::gemm_i8_avx512_tile, g, detail::kPanelAvx512, pool);
+      run_gemm(k % 64 == 0 && kernel_has_amx() ? detail::gemm_i8_amx_tile : detail::gemm_i8_avx512_tile, g,
+               detail::kPanelAvx512, pool);
       return;
     case PackLayout::F32Panel16:
       run_gemm(detail::gemm_f32_avx2_tile, g, detail::kPanelAvx2, pool);

@@ -94,6 +94,23 @@ float erf_fast_scalar(float x);
 Isa kernel_isa();
 bool kernel_has_avx512_bf16();  // AVX512_BF16 present and the kernel ISA is Avx512
 bool kernel_has_avx512_vnni();
+// AMX tiles (bf16 and int8) present, granted by the OS, and neither turned off
+// by KEEL_AMX=0 in the environment nor by a ScopedAmx: the bf16 and int8
+// linears then run on AMX where k allows (multiples of 32 / 64).
+bool kernel_has_amx();
+
+// Turns the AMX kernels off (or back on, where the CPU has them) for its
+// lifetime: tests run both paths on one machine.
+class ScopedAmx {
+ public:
+  explicit ScopedAmx(bool enabled);
+  ~ScopedAmx();
+  ScopedAmx(const ScopedAmx&) = delete;
+  ScopedAmx& operator=(const ScopedAmx&) = delete;
+
+ private:
+  bool previous_;
+};
 
 class ScopedKernelIsa {
  public:

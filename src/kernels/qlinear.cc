@@ -183,7 +183,7 @@ void qlinear_gemm(const float* x, size_t m, size_t ldx, const QuantMatrix& w, fl
     const size_t padded = (cols + c.panel - 1) / c.panel * c.panel;
     thread_local std::vector<uint8_t> buf;
     const size_t w_bytes = padded * kp * (c.bf16 ? 2 : 4);
-    const size_t scratch_bytes = detail::gemm_scratch_bytes(std::min(kMc, c.m), k);
+    const size_t scratch_bytes = detail::tile_scratch_bytes(std::min(kMc, c.m), k);
     const size_t need = w_bytes + k * sizeof(float) + scratch_bytes + 192;
     if (buf.size() < need) buf.resize(need);
     auto align = [](uint8_t* q) { return reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(q) + 63) / 64 * 64); };
@@ -278,7 +278,9 @@ void qlinear(const float* x, size_t m, size_t ldx, const QuantMatrix& w, float* 
   if (isa == Isa::Scalar) return qlinear_scalar_pool(x, m, ldx, w, y, ldy, pool);
   if (m <= detail::kQDotMaxRows) return qlinear_dot(x, m, ldx, w, y, ldy, pool, kernel_has_avx512_vnni());
   if (prefill_bf16(w.type(), m)) {
-    return qlinear_gemm(x, m, ldx, w, y, ldy, pool, detail::kPanelAvx512, detail::gemm_bf16_avx512_tile, true);
+    const bool amx = w.k() % 32 == 0 && kernel_has_amx();
+    return qlinear_gemm(x, m, ldx, w, y, ldy, pool, detail::kPanelAvx512,
+                        amx ? detail::gemm_bf16_amx_tile : detail::gemm_bf16_avx512_tile, true);
   }
   if (isa == Isa::Avx512) {
     return qlinear_gemm(x, m, ldx, w, y, ldy, pool, detail::kPanelAvx512, detail::gemm_f32_avx512_tile, false);

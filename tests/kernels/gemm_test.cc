@@ -118,22 +118,67 @@ TEST(Gemm, F32AllIsasMatchReference) {
   }
 }
 
+// bf16 and int8 run on AMX tiles (where the CPU has them and k allows) or on
+// the AVX-512 kernels: both, on the same packed weights.
 TEST(Gemm, Bf16AllIsasMatchReference) {
   ThreadPool pool(2);
-  for (Isa isa : available_isas()) {
-    for (const Shape& s : shape_grid()) {
-      check_linear(isa, Compute::BF16, s, true, Epilogue::Gelu, &pool);
-      check_linear(isa, Compute::BF16, s, false, Epilogue::None, nullptr);
+  for (bool amx : {true, false}) {
+    ScopedAmx scoped(amx);
+    for (Isa isa : available_isas()) {
+      for (const Shape& s : shape_grid()) {
+        check_linear(isa, Compute::BF16, s, true, Epilogue::Gelu, &pool);
+        check_linear(isa, Compute::BF16, s, false, Epilogue::None, nullptr);
+      }
     }
   }
 }
 
 TEST(Gemm, I8AllIsasMatchReference) {
   ThreadPool pool(2);
-  for (Isa isa : available_isas()) {
-    for (const Shape& s : shape_grid()) {
-      check_linear(isa, Compute::I8, s, true, Epilogue::None, &pool);
-      check_linear(isa, Compute::I8, s, true, Epilogue::Gelu, nullptr);
+  for (bool amx : {true, false}) {
+    ScopedAmx scoped(amx);
+    for (Isa isa : available_isas()) {
+      for (const Shape& s : shape_grid()) {
+        check_linear(isa, Compute::I8, s, true, Epilogue::None, &pool);
+        check_linear(isa, Compute::I8, s, true, Epilogue::Gelu, nullptr);
+      }
+    }
+  }
+}
+
+// The AMX kernels on shapes they take (k a multiple of 64), row counts around
+// the 16- and 32-row tiles and column counts around the 32-column panels:
+// against the twin and the reference (check_linear), and int8 against the
+// VNNI kernel (the same integer sums, so the same values up to the rounding of
+// the epilogue).
+TEST(Gemm, AmxMatchesReferenceAndVnni) {
+  if (!kernel_has_amx()) GTEST_SKIP() << "this CPU (or OS) has no AMX: " << cpu_features().to_string();
+  ThreadPool pool(2);
+  const Shape shapes[] = {{1, 32, 64},    {5, 17, 64},    {16, 33, 128},  {31, 64, 192},
+                          {32, 100, 384}, {33, 260, 256}, {97, 384, 384}, {200, 96, 1536},
+                          {70, 1152, 768}};
+  for (const Shape& s : shapes) {
+    for (Compute c : {Compute::BF16, Compute::I8}) {
+      check_linear(Isa::Avx512, c, s, true, Epilogue::Gelu, &pool);
+      check_linear(Isa::Avx512, c, s, false, Epilogue::None, nullptr);
+    }
+    const auto x = random_vector(s.m * s.k, 41 + s.m);
+    const auto w = random_vector(s.n * s.k, 42 + s.n, 0.5f);
+    const auto bias = random_vector(s.n, 43);
+    auto p = PackedMatrix::pack(w.data(), s.n, s.k, Compute::I8);
+    ASSERT_TRUE(p.ok());
+    std::vector<float> y_amx(s.m * s.n), y_vnni(s.m * s.n);
+    linear(x.data(), s.m, s.k, *p, bias.data(), Epilogue::Gelu, y_amx.data(), s.n, &pool);
+    {
+      ScopedAmx off(false);
+      linear(x.data(), s.m, s.k, *p, bias.data(), Epilogue::Gelu, y_vnni.data(), s.n, &pool);
+    }
+    // The same integer sums; the epilogue (scale, bias, GELU) may round once
+    // differently where the compiler fused a multiply-add in one kernel only.
+    for (size_t i = 0; i < y_amx.size(); ++i) {
+      const double tol = 1e-6 * (1.0 + std::fabs(y_vnni[i]) + std::fabs(bias[i % s.n]));
+      ASSERT_LE(std::fabs(double{y_amx[i]} - y_vnni[i]), tol)
+          << "m=" << s.m << " n=" << s.n << " k=" << s.k << " at " << i;
     }
   }
 }
@@ -153,6 +198,7 @@ TEST(Gemm, ThreadsDoNotChangeResults) {
   ThreadPool pool(2), pool3(3);
   for (Isa isa : available_isas()) {
     ScopedKernelIsa scoped(isa);
+    // (k = 800 is not whole 64-element blocks: int8 stays on VNNI; bf16 takes AMX.)
     for (Compute c : {Compute::F32, Compute::BF16, Compute::I8}) {
       const size_t m = 77, n = 300, k = 800;
       const auto x = random_vector(m * k, 5);
