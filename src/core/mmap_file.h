@@ -31,6 +31,10 @@ class MappedFile {
   // Hints to the kernel for [offset, offset + length); out-of-range is clipped.
   void advise_willneed(uint64_t offset, uint64_t length) const;
   void advise_sequential() const;
+  // Drops this process's resident pages of the mapping (MADV_DONTNEED): RSS
+  // stops counting what was read; the next touch reads the page cache again.
+  // The mapping is read-only and private, so no data is lost.
+  void drop_resident() const;
 
  private:
   void reset();

@@ -69,6 +69,11 @@ class SafetensorsFile {
   uint64_t file_size() const { return bytes_.size(); }
 
   ConstTensorView view(const SafetensorsTensor& t) const;
+  // Drops the mapping's resident pages (MappedFile::drop_resident); no-op for
+  // borrowed bytes.
+  void drop_resident() const {
+    if (file_) file_->drop_resident();
+  }
   std::span<const uint8_t> bytes(const SafetensorsTensor& t) const;
 
  private:
@@ -100,6 +105,11 @@ class SafetensorsCheckpoint {
   };
   const std::vector<std::unique_ptr<SafetensorsFile>>& files() const { return files_; }
   // All tensors, sorted by name.
+  // Every shard's MappedFile::drop_resident: after a loader has copied what it
+  // needs, the pages it read stop counting in RSS.
+  void drop_resident() const {
+    for (const auto& f : files_) f->drop_resident();
+  }
   const std::vector<Entry>& entries() const { return entries_; }
   const Entry* find(std::string_view name) const;
   ConstTensorView view(const Entry& e) const { return e.file->view(*e.tensor); }

@@ -20,6 +20,8 @@ Result<BertModel> BertModel::load(const std::string& dir, const BertLoadOptions&
   auto source = std::make_shared<const SafetensorsCheckpoint>(std::move(checkpoint).value());
   auto model = build(*source, *bert, options, /*view_word_table=*/true);
   if (!model.ok()) return model.status().with_context(dir);
+  // Packing read every linear's pages; only the word table's are read again.
+  source->drop_resident();
   model->source_ = std::move(source);
   return model;
 }
