@@ -65,6 +65,9 @@ inline size_t gemm_scratch_bytes(size_t rows, size_t k) { return rows * (2 * k +
 // (once per process) and says whether it was granted. Their scratch:
 // amx_scratch_bytes(m1 - m0, k).
 bool amx_permitted();
+// One row of x (k floats) as the int8 GEMMs' asymmetric u8 into q[0, kp)
+// (linear_avx512.cc; AVX-512 BW): the same operations as quantize_row_u8.
+void quantize_row_u8_avx512(const float* x, size_t k, size_t kp, uint8_t* q, float* scale, int32_t* zero);
 void gemm_bf16_amx_tile(const GemmArgs& a, size_t m0, size_t m1, size_t n0, size_t n1, void* scratch);
 void gemm_i8_amx_tile(const GemmArgs& a, size_t m0, size_t m1, size_t n0, size_t n1, void* scratch);
 inline size_t amx_scratch_bytes(size_t rows, size_t k) {

@@ -146,40 +146,10 @@ void gemm_i8_amx_tile(const GemmArgs& g, size_t m0, size_t m1, size_t n0, size_t
   int32_t* xzero = reinterpret_cast<int32_t*>(s8 + kBlockRows * 4 * ((rows_p + 31) / 32));
   int32_t* cbuf = reinterpret_cast<int32_t*>(s8 + 2 * kBlockRows * 4 * ((rows_p + 31) / 32));
   uint8_t* xa = reinterpret_cast<uint8_t*>(cbuf + 32 * 32);
-  for (size_t i = 0; i < rows; ++i) {
-    // Asymmetric u8, the same operations as gemm_i8_avx512_tile (and
-    // quantize_row_u8 in linear.cc): the two kernels give identical sums.
-    const float* xi = g.x + (m0 + i) * g.ldx;
-    __m512 vlo = _mm512_setzero_ps(), vhi = _mm512_setzero_ps();
-    for (size_t p = 0; p < k; p += 16) {
-      const __m512 v = _mm512_loadu_ps(xi + p);
-      vlo = _mm512_min_ps(vlo, v);
-      vhi = _mm512_max_ps(vhi, v);
-    }
-    alignas(64) float tlo[16], thi[16];
-    _mm512_store_ps(tlo, vlo);
-    _mm512_store_ps(thi, vhi);
-    float lo = 0.0f, hi = 0.0f;
-    for (int l = 0; l < 16; ++l) {
-      lo = tlo[l] < lo ? tlo[l] : lo;
-      hi = thi[l] > hi ? thi[l] : hi;
-    }
-    const float s = (hi - lo) / 255.0f;
-    const float inv_s = s > 0.0f ? 1.0f / s : 0.0f;
-    float z = __builtin_nearbyintf(-lo * inv_s);
-    z = z < 0.0f ? 0.0f : z > 255.0f ? 255.0f : z;
-    xscale[i] = s;
-    xzero[i] = static_cast<int32_t>(z);
-    const __m512 inv = _mm512_set1_ps(inv_s);
-    const __m512i zero = _mm512_set1_epi32(static_cast<int32_t>(z));
-    const __m512i qlo = _mm512_setzero_si512(), qhi = _mm512_set1_epi32(255);
-    for (size_t p = 0; p < k; p += 16) {
-      __m512i q = _mm512_cvt_roundps_epi32(_mm512_mul_ps(_mm512_loadu_ps(xi + p), inv),
-                                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-      q = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(q, zero), qlo), qhi);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(xa + i * k + p), _mm512_cvtepi32_epi8(q));
-    }
-  }
+  // Asymmetric u8 rows, as the VNNI kernel quantizes them: the two give the
+  // same integer sums.
+  for (size_t i = 0; i < rows; ++i)
+    quantize_row_u8_avx512(g.x + (m0 + i) * g.ldx, k, k, xa + i * k, &xscale[i], &xzero[i]);
   std::memset(xa + rows * k, 0, (rows_p - rows) * k);
   load_tile_config();
   for (size_t j = n0; j < n1; j += kPanel) {

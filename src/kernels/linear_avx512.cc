@@ -253,6 +253,43 @@ void gemm_bf16_avx512_tile(const GemmArgs& g, size_t m0, size_t m1, size_t n0, s
   }
 }
 
+// Asymmetric u8, the same operations as quantize_row_u8 in linear.cc: the
+// range [min(x, 0), max(x, 0)] in 255 steps, zero point round(-lo / s).
+// Elements [k, kp) are quantized zeros (the zero point).
+void quantize_row_u8_avx512(const float* x, size_t k, size_t kp, uint8_t* q, float* scale, int32_t* zero) {
+  __m512 vlo = _mm512_setzero_ps(), vhi = _mm512_setzero_ps();
+  for (size_t p = 0; p < k; p += 16) {
+    const __m512 v = V::load_n(x + p, k - p);  // zeros past k: the range includes 0 anyway
+    vlo = _mm512_min_ps(vlo, v);
+    vhi = _mm512_max_ps(vhi, v);
+  }
+  // (Lane by lane: GCC 12 warns inside _mm512_reduce_min_ps.)
+  alignas(64) float tlo[16], thi[16];
+  _mm512_store_ps(tlo, vlo);
+  _mm512_store_ps(thi, vhi);
+  float lo = 0.0f, hi = 0.0f;
+  for (int l = 0; l < 16; ++l) {
+    lo = tlo[l] < lo ? tlo[l] : lo;
+    hi = thi[l] > hi ? thi[l] : hi;
+  }
+  const float s = (hi - lo) / 255.0f;
+  const float inv_s = s > 0.0f ? 1.0f / s : 0.0f;
+  float z = __builtin_nearbyintf(-lo * inv_s);
+  z = z < 0.0f ? 0.0f : z > 255.0f ? 255.0f : z;
+  *scale = s;
+  *zero = static_cast<int32_t>(z);
+  const __m512 inv = _mm512_set1_ps(inv_s);
+  const __m512i vz = _mm512_set1_epi32(static_cast<int32_t>(z));
+  const __m512i qlo = _mm512_setzero_si512(), qhi = _mm512_set1_epi32(255);
+  for (size_t p = 0; p < kp; p += 16) {
+    const size_t r = kp - p < 16 ? kp - p : 16;
+    __m512i v = _mm512_cvt_roundps_epi32(_mm512_mul_ps(V::load_n(x + p, p < k ? k - p : 0), inv),
+                                         _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    v = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(v, vz), qlo), qhi);
+    _mm_mask_storeu_epi8(q + p, V::mask(r), _mm512_cvtepi32_epi8(v));
+  }
+}
+
 void gemm_i8_avx512_tile(const GemmArgs& g, size_t m0, size_t m1, size_t n0, size_t n1,
                          void* scratch) {
   const size_t k = g.k, kp = (k + 3) / 4 * 4, kq = kp / 4, np = (g.n + kNr - 1) / kNr * kNr;
@@ -268,39 +305,7 @@ void gemm_i8_avx512_tile(const GemmArgs& g, size_t m0, size_t m1, size_t n0, siz
   uint8_t* row = s8 + 2 * ((rows * 4 + 63) / 64 * 64);
   int32_t* xa = reinterpret_cast<int32_t*>(row + (kp + 63) / 64 * 64);
   for (size_t i = m0; i < m1; ++i) {
-    // Asymmetric u8, exactly as quantize_row_u8 in linear.cc.
-    const float* xi = g.x + i * g.ldx;
-    __m512 vlo = _mm512_setzero_ps(), vhi = _mm512_setzero_ps();
-    for (size_t p = 0; p < k; p += 16) {
-      const __m512 v = V::load_n(xi + p, k - p);  // zeros past k: the range includes 0 anyway
-      vlo = _mm512_min_ps(vlo, v);
-      vhi = _mm512_max_ps(vhi, v);
-    }
-    // (Lane by lane: GCC 12 warns inside _mm512_reduce_min_ps.)
-    alignas(64) float tlo[16], thi[16];
-    _mm512_store_ps(tlo, vlo);
-    _mm512_store_ps(thi, vhi);
-    float lo = 0.0f, hi = 0.0f;
-    for (int l = 0; l < 16; ++l) {
-      lo = tlo[l] < lo ? tlo[l] : lo;
-      hi = thi[l] > hi ? thi[l] : hi;
-    }
-    const float s = (hi - lo) / 255.0f;
-    const float inv_s = s > 0.0f ? 1.0f / s : 0.0f;
-    float z = __builtin_nearbyintf(-lo * inv_s);
-    z = z < 0.0f ? 0.0f : z > 255.0f ? 255.0f : z;
-    xscale[i - m0] = s;
-    xzero[i - m0] = static_cast<int32_t>(z);
-    const __m512 inv = _mm512_set1_ps(inv_s);
-    const __m512i zero = _mm512_set1_epi32(static_cast<int32_t>(z));
-    const __m512i qlo = _mm512_setzero_si512(), qhi = _mm512_set1_epi32(255);
-    for (size_t p = 0; p < kp; p += 16) {
-      const size_t r = kp - p < 16 ? kp - p : 16;
-      __m512i q = _mm512_cvt_roundps_epi32(_mm512_mul_ps(V::load_n(xi + p, p < k ? k - p : 0), inv),
-                                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-      q = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(q, zero), qlo), qhi);
-      _mm_mask_storeu_epi8(row + p, V::mask(r), _mm512_cvtepi32_epi8(q));
-    }
+    quantize_row_u8_avx512(g.x + i * g.ldx, k, kp, row, &xscale[i - m0], &xzero[i - m0]);
     // Interleave: block b = (i - m0) / kMr holds [kq][mr] quads.
     const size_t bi = (i - m0) / kMr * kMr, mr = rows - bi < kMr ? rows - bi : kMr;
     int32_t* dst = xa + bi * kq + (i - m0 - bi);

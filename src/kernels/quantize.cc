@@ -62,9 +62,9 @@ void dequantize_q8_0(const BlockQ8_0& b, float* y) {
   for (int j = 0; j < kQK; ++j) y[j] = b.qs[j] * d;
 }
 
-void quantize_q4_0(const float* x, BlockQ4_0& b) {
-  // The signed value of largest magnitude (first one on ties) maps to -8, so
-  // the asymmetric range [-8, 7] is used fully on the side that needs it.
+// The signed value of largest magnitude in a 32-element block (the first one
+// on ties; 0 for an all-zero block).
+float signed_absmax(const float* x) {
   float amax = 0.0f, max = 0.0f;
   for (int j = 0; j < kQK; ++j) {
     if (amax < std::fabs(x[j])) {
@@ -72,7 +72,13 @@ void quantize_q4_0(const float* x, BlockQ4_0& b) {
       max = x[j];
     }
   }
-  const float d = max / -8;
+  return max;
+}
+
+void quantize_q4_0(const float* x, BlockQ4_0& b) {
+  // The signed value of largest magnitude maps to -8, so the asymmetric range
+  // [-8, 7] is used fully on the side that needs it.
+  const float d = signed_absmax(x) / -8;
   const float id = d != 0.0f ? 1.0f / d : 0.0f;
   b.d = f32_to_f16(d);
   // ggml: MIN(15, (int8_t)(x * id + 8.5f)), stored through uint8_t.
@@ -103,14 +109,7 @@ void store_qh(uint32_t v, uint8_t* qh) { std::memcpy(qh, &v, sizeof(v)); }
 
 void quantize_q5_0(const float* x, BlockQ5_0& b) {
   // As q4_0: the signed value of largest magnitude maps to -16.
-  float amax = 0.0f, max = 0.0f;
-  for (int j = 0; j < kQK; ++j) {
-    if (amax < std::fabs(x[j])) {
-      amax = std::fabs(x[j]);
-      max = x[j];
-    }
-  }
-  const float d = max / -16;
+  const float d = signed_absmax(x) / -16;
   const float id = d != 0.0f ? 1.0f / d : 0.0f;
   b.d = f32_to_f16(d);
   // ggml: MIN(31, (int8_t)(x * id + 16.5f)), stored through uint8_t.
@@ -277,8 +276,13 @@ void pack_k_scales(const float* scales, const float* mins, float max_scale, floa
   *dmin = f32_to_f16(max_min / 63.f);
 }
 
-void quantize_q4_K(const float* x, BlockQ4_K& b) {
-  uint8_t L[kQKK], Laux[32];
+// q4_K / q5_K (nmax 15 / 31): each 32-element sub-block fitted as scale * L -
+// min (make_qkx2_quants with ggml's weights and search parameters), the
+// scales and mins packed as 6-bit multiples of d / dmin, then L recomputed
+// against the rounded scales actually stored. `packed` must be zeroed.
+void quantize_k_levels(const float* x, int nmax, float rmin, float rdelta, int nstep, uint8_t* L,
+                       uint8_t* packed, uint16_t* d16, uint16_t* dmin16) {
+  uint8_t Laux[32];
   float weights[32], mins[kQKK / 32], scales[kQKK / 32];
   float max_scale = 0, max_min = 0;  // scales are >= 0 since the min is subtracted
   for (int j = 0; j < kQKK / 32; ++j) {
@@ -287,21 +291,25 @@ void quantize_q4_K(const float* x, BlockQ4_K& b) {
     for (int l = 0; l < 32; ++l) sum_x2 += xs[l] * xs[l];
     const float av_x = std::sqrt(sum_x2 / 32);
     for (int l = 0; l < 32; ++l) weights[l] = av_x + std::fabs(xs[l]);
-    scales[j] = make_qkx2_quants(32, 15, xs, weights, L + 32 * j, &mins[j], Laux, -1.f, 0.1f, 20);
+    scales[j] = make_qkx2_quants(32, nmax, xs, weights, L + 32 * j, &mins[j], Laux, rmin, rdelta, nstep);
     if (scales[j] > max_scale) max_scale = scales[j];
     if (mins[j] > max_min) max_min = mins[j];
   }
-  pack_k_scales(scales, mins, max_scale, max_min, b.scales, &b.d, &b.dmin);
-  // Re-quantize against the rounded 6-bit scales actually stored.
+  pack_k_scales(scales, mins, max_scale, max_min, packed, d16, dmin16);
   for (int j = 0; j < kQKK / 32; ++j) {
     uint8_t sc, m;
-    get_scale_min_k4(j, b.scales, &sc, &m);
-    const float d = f16_to_f32(b.d) * sc;
+    get_scale_min_k4(j, packed, &sc, &m);
+    const float d = f16_to_f32(*d16) * sc;
     if (d == 0.0f) continue;
-    const float dm = f16_to_f32(b.dmin) * m;
+    const float dm = f16_to_f32(*dmin16) * m;
     for (int ii = 0; ii < 32; ++ii)
-      L[32 * j + ii] = static_cast<uint8_t>(clamp_int(nearest_int((x[32 * j + ii] + dm) / d), 0, 15));
+      L[32 * j + ii] = static_cast<uint8_t>(clamp_int(nearest_int((x[32 * j + ii] + dm) / d), 0, nmax));
   }
+}
+
+void quantize_q4_K(const float* x, BlockQ4_K& b) {
+  uint8_t L[kQKK];
+  quantize_k_levels(x, 15, -1.f, 0.1f, 20, L, b.scales, &b.d, &b.dmin);
   // Each 32 bytes of qs hold 64 elements: low nibbles the first 32, high the next.
   uint8_t* q = b.qs;
   for (int j = 0; j < kQKK; j += 64, q += 32)
@@ -326,29 +334,8 @@ void dequantize_q4_K(const BlockQ4_K& b, float* y) {
 // ---------------------------------------------------------------- q5_K
 
 void quantize_q5_K(const float* x, BlockQ5_K& b) {
-  uint8_t L[kQKK], Laux[32];
-  float weights[32], mins[kQKK / 32], scales[kQKK / 32];
-  float max_scale = 0, max_min = 0;
-  for (int j = 0; j < kQKK / 32; ++j) {
-    const float* xs = x + 32 * j;
-    float sum_x2 = 0;
-    for (int l = 0; l < 32; ++l) sum_x2 += xs[l] * xs[l];
-    const float av_x = std::sqrt(sum_x2 / 32);
-    for (int l = 0; l < 32; ++l) weights[l] = av_x + std::fabs(xs[l]);
-    scales[j] = make_qkx2_quants(32, 31, xs, weights, L + 32 * j, &mins[j], Laux, -0.5f, 0.1f, 15);
-    if (scales[j] > max_scale) max_scale = scales[j];
-    if (mins[j] > max_min) max_min = mins[j];
-  }
-  pack_k_scales(scales, mins, max_scale, max_min, b.scales, &b.d, &b.dmin);
-  for (int j = 0; j < kQKK / 32; ++j) {
-    uint8_t sc, m;
-    get_scale_min_k4(j, b.scales, &sc, &m);
-    const float d = f16_to_f32(b.d) * sc;
-    if (d == 0.0f) continue;
-    const float dm = f16_to_f32(b.dmin) * m;
-    for (int ii = 0; ii < 32; ++ii)
-      L[32 * j + ii] = static_cast<uint8_t>(clamp_int(nearest_int((x[32 * j + ii] + dm) / d), 0, 31));
-  }
+  uint8_t L[kQKK];
+  quantize_k_levels(x, 31, -0.5f, 0.1f, 15, L, b.scales, &b.d, &b.dmin);
   // Per 64 elements: low nibbles the first 32, high nibbles the next 32; the
   // fifth bits go to bits 2c and 2c + 1 of qh.
   std::memset(b.qh, 0, sizeof(b.qh));
