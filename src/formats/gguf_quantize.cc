@@ -71,16 +71,6 @@ DType fallback(DType t, uint64_t ncols) {
   return f;
 }
 
-bool keel_writes(DType t) {
-  switch (t) {
-    case DType::F32: case DType::F16: case DType::BF16: case DType::Q8_0: case DType::Q4_0:
-    case DType::Q5_0: case DType::Q5_1: case DType::Q4_K: case DType::Q5_K: case DType::Q6_K:
-      return true;
-    default:
-      return false;
-  }
-}
-
 uint64_t layer_count(const GgufFile& in) {
   // n_ffn_down in llama.cpp is hparams.n_layer: "<arch>.block_count".
   if (const GgufValue* arch = in.find("general.architecture"); arch && arch->as_string()) {
@@ -185,7 +175,7 @@ Result<std::vector<DType>> choose_tensor_types(const GgufFile& in, QuantFtype ft
         }
         type = fallback(type, ncols);
       }
-      if (!keel_writes(type)) {
+      if (!can_quantize(type)) {
         return Error("tensor '", t.name, "': llama.cpp's ", quant_ftype_name(ftype), " recipe gives it type ",
                      dtype_name(type), ", which keel cannot write");
       }
@@ -207,7 +197,7 @@ Result<QuantizeStats> quantize_gguf(const GgufFile& in, const std::string& out_p
   const auto& tensors = in.tensors();
   for (size_t i = 0; i < tensors.size(); ++i) {
     const auto& t = tensors[i];
-    if (t.dtype != (*types)[i] && !keel_writes(t.dtype))
+    if (t.dtype != (*types)[i] && !can_quantize(t.dtype))
       return Error("tensor '", t.name, "' is stored as ", dtype_name(t.dtype), ", which keel cannot read");
     Status st = w.add_tensor(t.name, (*types)[i], t.shape);
     if (!st.ok()) return Error("tensor '", t.name, "': ", st.message());

@@ -74,6 +74,9 @@ inline size_t amx_scratch_bytes(size_t rows, size_t k) {
   const size_t rp = (rows + 31) / 32 * 32;
   return rp * (2 * k + 8) + 4096 + 256;
 }
+// The bf16 GEMM tile for this k: AMX where kernel_has_amx() and k is whole
+// 32-element steps, else the AVX-512 kernel (linear.cc).
+GemmTileFn bf16_gemm_tile(size_t k);
 // Scratch for any tile function on up to `rows` rows.
 inline size_t tile_scratch_bytes(size_t rows, size_t k) {
   const size_t a = gemm_scratch_bytes(rows, k), b = amx_scratch_bytes(rows, k);

@@ -136,6 +136,12 @@ bool kernel_has_amx() {
          f.amx_tile && f.amx_bf16 && f.amx_int8 && detail::amx_permitted();
 }
 
+namespace detail {
+GemmTileFn bf16_gemm_tile(size_t k) {
+  return k % 32 == 0 && kernel_has_amx() ? gemm_bf16_amx_tile : gemm_bf16_avx512_tile;
+}
+}  // namespace detail
+
 ScopedAmx::ScopedAmx(bool enabled) : previous_(g_amx_enabled.exchange(enabled)) {}
 ScopedAmx::~ScopedAmx() { g_amx_enabled.store(previous_); }
 
@@ -326,8 +332,7 @@ void linear(const float* x, size_t m, size_t ldx, const PackedMatrix& w, const f
       run_gemm(detail::gemm_f32_avx512_tile, g, detail::kPanelAvx512, pool);
       return;
     case PackLayout::Bf16Panel32:
-      run_gemm(k % 32 == 0 && kernel_has_amx() ? detail::gemm_bf16_amx_tile : detail::gemm_bf16_avx512_tile, g,
-               detail::kPanelAvx512, pool);
+      run_gemm(detail::bf16_gemm_tile(k), g, detail::kPanelAvx512, pool);
       return;
     case PackLayout::I8Panel32:
       run_gemm(k % 64 == 0 && kernel_has_amx() ? detail::gemm_i8_amx_tile : detail::gemm_i8_avx512_tile, g,

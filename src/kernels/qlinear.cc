@@ -278,9 +278,7 @@ void qlinear(const float* x, size_t m, size_t ldx, const QuantMatrix& w, float* 
   if (isa == Isa::Scalar) return qlinear_scalar_pool(x, m, ldx, w, y, ldy, pool);
   if (m <= detail::kQDotMaxRows) return qlinear_dot(x, m, ldx, w, y, ldy, pool, kernel_has_avx512_vnni());
   if (prefill_bf16(w.type(), m)) {
-    const bool amx = w.k() % 32 == 0 && kernel_has_amx();
-    return qlinear_gemm(x, m, ldx, w, y, ldy, pool, detail::kPanelAvx512,
-                        amx ? detail::gemm_bf16_amx_tile : detail::gemm_bf16_avx512_tile, true);
+    return qlinear_gemm(x, m, ldx, w, y, ldy, pool, detail::kPanelAvx512, detail::bf16_gemm_tile(w.k()), true);
   }
   if (isa == Isa::Avx512) {
     return qlinear_gemm(x, m, ldx, w, y, ldy, pool, detail::kPanelAvx512, detail::gemm_f32_avx512_tile, false);

@@ -98,14 +98,27 @@ void dequantize_q4_0(const BlockQ4_0& b, float* y) {
 
 // ---------------------------------------------------------------- q5_0, q5_1
 
-// The fifth bit of element j of a 32-element block is bit j of qh.
-uint32_t load_qh(const uint8_t* qh) {
-  uint32_t v;
-  std::memcpy(&v, qh, sizeof(v));
-  return v;
+// 32 five-bit levels q[j] of a q5_0 / q5_1 block: the low 4 bits in qs as
+// q4_0 (element j low nibble, j + 16 high), the fifth bit of element j as bit
+// j of the little-endian word qh.
+void pack_q5(const uint8_t* q, uint8_t* qs, uint8_t* qh) {
+  uint32_t bits = 0;
+  for (int j = 0; j < kQK / 2; ++j) {
+    qs[j] = static_cast<uint8_t>((q[j] & 0x0f) | ((q[j + kQK / 2] & 0x0f) << 4));
+    bits |= static_cast<uint32_t>((q[j] & 0x10u) >> 4) << j;
+    bits |= static_cast<uint32_t>((q[j + kQK / 2] & 0x10u) >> 4) << (j + kQK / 2);
+  }
+  std::memcpy(qh, &bits, sizeof(bits));
 }
 
-void store_qh(uint32_t v, uint8_t* qh) { std::memcpy(qh, &v, sizeof(v)); }
+void unpack_q5(const uint8_t* qs, const uint8_t* qh, int* q) {
+  uint32_t bits;
+  std::memcpy(&bits, qh, sizeof(bits));
+  for (int j = 0; j < kQK / 2; ++j) {
+    q[j] = (qs[j] & 0x0f) | static_cast<int>(((bits >> j) & 1u) << 4);
+    q[j + kQK / 2] = (qs[j] >> 4) | static_cast<int>(((bits >> (j + kQK / 2)) & 1u) << 4);
+  }
+}
 
 void quantize_q5_0(const float* x, BlockQ5_0& b) {
   // As q4_0: the signed value of largest magnitude maps to -16.
@@ -113,28 +126,17 @@ void quantize_q5_0(const float* x, BlockQ5_0& b) {
   const float id = d != 0.0f ? 1.0f / d : 0.0f;
   b.d = f32_to_f16(d);
   // ggml: MIN(31, (int8_t)(x * id + 16.5f)), stored through uint8_t.
-  auto q = [&](float v) {
-    return static_cast<uint8_t>(std::min<int>(31, static_cast<int8_t>(x86_trunc(v * id + 16.5f))));
-  };
-  uint32_t qh = 0;
-  for (int j = 0; j < kQK / 2; ++j) {
-    const uint8_t lo = q(x[j]), hi = q(x[j + kQK / 2]);
-    b.qs[j] = static_cast<uint8_t>((lo & 0x0f) | ((hi & 0x0f) << 4));
-    qh |= static_cast<uint32_t>((lo & 0x10u) >> 4) << j;
-    qh |= static_cast<uint32_t>((hi & 0x10u) >> 4) << (j + kQK / 2);
-  }
-  store_qh(qh, b.qh);
+  uint8_t q[kQK];
+  for (int j = 0; j < kQK; ++j)
+    q[j] = static_cast<uint8_t>(std::min<int>(31, static_cast<int8_t>(x86_trunc(x[j] * id + 16.5f))));
+  pack_q5(q, b.qs, b.qh);
 }
 
 void dequantize_q5_0(const BlockQ5_0& b, float* y) {
   const float d = f16_to_f32(b.d);
-  const uint32_t qh = load_qh(b.qh);
-  for (int j = 0; j < kQK / 2; ++j) {
-    const int lo = (b.qs[j] & 0x0f) | static_cast<int>(((qh >> j) & 1u) << 4);
-    const int hi = (b.qs[j] >> 4) | static_cast<int>(((qh >> (j + kQK / 2)) & 1u) << 4);
-    y[j] = (lo - 16) * d;
-    y[j + kQK / 2] = (hi - 16) * d;
-  }
+  int q[kQK];
+  unpack_q5(b.qs, b.qh, q);
+  for (int j = 0; j < kQK; ++j) y[j] = (q[j] - 16) * d;
 }
 
 void quantize_q5_1(const float* x, BlockQ5_1& b) {
@@ -149,26 +151,16 @@ void quantize_q5_1(const float* x, BlockQ5_1& b) {
   b.d = f32_to_f16(d);
   b.m = f32_to_f16(min);
   // ggml: (uint8_t)((x - min) * id + 0.5f), no clamp (the value is <= 31.5 when finite).
-  auto q = [&](float v) { return static_cast<uint8_t>(x86_trunc((v - min) * id + 0.5f)); };
-  uint32_t qh = 0;
-  for (int j = 0; j < kQK / 2; ++j) {
-    const uint8_t lo = q(x[j]), hi = q(x[j + kQK / 2]);
-    b.qs[j] = static_cast<uint8_t>((lo & 0x0f) | ((hi & 0x0f) << 4));
-    qh |= static_cast<uint32_t>((lo & 0x10u) >> 4) << j;
-    qh |= static_cast<uint32_t>((hi & 0x10u) >> 4) << (j + kQK / 2);
-  }
-  store_qh(qh, b.qh);
+  uint8_t q[kQK];
+  for (int j = 0; j < kQK; ++j) q[j] = static_cast<uint8_t>(x86_trunc((x[j] - min) * id + 0.5f));
+  pack_q5(q, b.qs, b.qh);
 }
 
 void dequantize_q5_1(const BlockQ5_1& b, float* y) {
   const float d = f16_to_f32(b.d), m = f16_to_f32(b.m);
-  const uint32_t qh = load_qh(b.qh);
-  for (int j = 0; j < kQK / 2; ++j) {
-    const int lo = (b.qs[j] & 0x0f) | static_cast<int>(((qh >> j) & 1u) << 4);
-    const int hi = (b.qs[j] >> 4) | static_cast<int>(((qh >> (j + kQK / 2)) & 1u) << 4);
-    y[j] = lo * d + m;
-    y[j + kQK / 2] = hi * d + m;
-  }
+  int q[kQK];
+  unpack_q5(b.qs, b.qh, q);
+  for (int j = 0; j < kQK; ++j) y[j] = q[j] * d + m;
 }
 
 // ---------------------------------------------------------------- q4_K
@@ -579,5 +571,9 @@ Status quantize_row(DType dst_type, const float* src, void* dst, int64_t n) {
       return Error("quantize_row: no quantization to dtype ", dtype_name(dst_type));
   }
 }
+
+// quantize_row's own dispatch decides: an empty row of a type it handles is ok
+// (dequantize_row has the same cases).
+bool can_quantize(DType t) { return quantize_row(t, nullptr, nullptr, 0).ok(); }
 
 }  // namespace keel

@@ -20,4 +20,7 @@ Status dequantize_row(DType src_type, const void* src, float* dst, int64_t n);
 // bytes). Supported: the types above; an error for any other dtype.
 Status quantize_row(DType dst_type, const float* src, void* dst, int64_t n);
 
+// Whether quantize_row and dequantize_row handle `t` (the types above).
+bool can_quantize(DType t);
+
 }  // namespace keel

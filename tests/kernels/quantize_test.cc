@@ -359,6 +359,9 @@ TEST(Quantize, RejectsBadArguments) {
   EXPECT_NE(st.message().find("no dequantization for dtype q2_K"), std::string::npos);
   EXPECT_FALSE(dequantize_row(DType::Q6_K, nullptr, x.data(), 256).ok());
   EXPECT_TRUE(dequantize_row(DType::Q6_K, nullptr, nullptr, 0).ok());
+  for (DType t : kQuantizable) EXPECT_TRUE(can_quantize(t)) << dtype_name(t);
+  EXPECT_FALSE(can_quantize(DType::Q4_1));
+  EXPECT_FALSE(can_quantize(DType::Q3_K));
 }
 
 }  // namespace

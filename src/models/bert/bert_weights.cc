@@ -152,7 +152,6 @@ Result<BertWeights> load_bert_weights(const SafetensorsCheckpoint& checkpoint, c
   BertWeights w;
   const std::string word_name = "embeddings.word_embeddings.weight";
   const ConstTensorView word_view = checkpoint.view(*r.find(word_name));  // the table check found it
-  w.word_embeddings.rows = static_cast<size_t>(config.vocab_size);
   w.word_embeddings.cols = h;
   if (view_word_table && (word_view.dtype == DType::F32 || word_view.dtype == DType::F16 ||
                           word_view.dtype == DType::BF16)) {

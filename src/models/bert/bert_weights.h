@@ -50,9 +50,9 @@ struct EmbeddingTable {
   HugeVector<float> owned;        // the f32 copy, or empty for a view
   const uint8_t* view = nullptr;  // the checkpoint's rows, `dtype` elements
   DType dtype = DType::F32;
-  size_t rows = 0, cols = 0;
+  size_t cols = 0;
 
-  // Row r (< rows) as f32: a pointer into the table where it is f32 and
+  // Row r (< the vocabulary size; BertModel checks ids) as f32: a pointer into the table where it is f32 and
   // aligned, else `scratch` (cols floats) filled from it.
   const float* row(size_t r, float* scratch) const;
 };
