@@ -87,6 +87,8 @@ void gemm_bf16_avx512_tile(const GemmArgs& a, size_t m0, size_t m1, size_t n0, s
 // I8: w is the I8Panel32 layout; per tile, x rows are quantized into scratch.
 void gemm_i8_avx512_tile(const GemmArgs& a, size_t m0, size_t m1, size_t n0, size_t n1, void*);
 void gemm_f32_avx2_tile(const GemmArgs& a, size_t m0, size_t m1, size_t n0, size_t n1, void*);
+// I8: w is the I8Panel16 layout; x rows are quantized into scratch as int16 pairs.
+void gemm_i8_avx2_tile(const GemmArgs& a, size_t m0, size_t m1, size_t n0, size_t n1, void*);
 
 // In-place GELU over n floats with the vector erf (tests use it directly).
 void gelu_avx512(float* y, size_t n);

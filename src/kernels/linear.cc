@@ -208,6 +208,32 @@ Result<PackedMatrix> PackedMatrix::pack(const float* w, size_t n, size_t k, Comp
     }
     return pm;
   }
+  if (c == Compute::I8 && isa != Isa::Scalar) {
+    // AVX2 (vpmaddwd on int16 pairs): [panel][k pair][16 columns][2], padded
+    // with zeros in n and k, then column sums and scales as I8Panel32.
+    pm.layout_ = PackLayout::I8Panel16;
+    constexpr size_t kNr = detail::kPanelAvx2;
+    const size_t np = round_up(n, kNr), kp = round_up(k, 2);
+    auto buf = AlignedBuffer::allocate(np * kp + np * 2 * sizeof(float));
+    if (!buf) return buf.status();
+    pm.data_ = std::move(*buf);
+    int8_t* out = pm.data_.as<int8_t>();
+    int32_t* colsum = reinterpret_cast<int32_t*>(pm.data_.data() + np * kp);
+    float* scales = reinterpret_cast<float*>(colsum + np);
+    std::vector<int8_t> row(k);
+    for (size_t j = 0; j < n; ++j) {
+      scales[j] = quantize_row_i8(w + j * k, k, row.data());
+      int8_t* pp = out + (j / kNr) * kp * kNr;
+      const size_t col = j % kNr;
+      int32_t sum = 0;
+      for (size_t p = 0; p < k; ++p) {
+        pp[(p / 2) * 2 * kNr + col * 2 + (p & 1)] = row[p];
+        sum += row[p];
+      }
+      colsum[j] = sum;
+    }
+    return pm;
+  }
   if (c == Compute::I8) {
     pm.layout_ = PackLayout::RawI8;
     auto buf = AlignedBuffer::allocate(raw_i8_scales_offset(n, k) + n * sizeof(float));
@@ -340,6 +366,9 @@ void linear(const float* x, size_t m, size_t ldx, const PackedMatrix& w, const f
       return;
     case PackLayout::F32Panel16:
       run_gemm(detail::gemm_f32_avx2_tile, g, detail::kPanelAvx2, pool);
+      return;
+    case PackLayout::I8Panel16:
+      run_gemm(detail::gemm_i8_avx2_tile, g, detail::kPanelAvx2, pool);
       return;
     case PackLayout::RawF32:
     case PackLayout::RawI8: {

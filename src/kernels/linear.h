@@ -42,6 +42,8 @@ enum class PackLayout {
   Bf16Panel32,    // AVX512_BF16: [n/32 panels][k/2 pairs][32][2] bf16, padded in n and k
   I8Panel32,      // AVX512_VNNI: [n/32 panels][k/4 quads][32][4] int8, then int32 column
                   // sums [np] and f32 scales [np] (np = n rounded up to 32)
+  I8Panel16,      // AVX2: [n/16 panels][k/2 pairs][16][2] int8, then column sums and
+                  // scales as I8Panel32 (np = n rounded up to 16)
 };
 
 class PackedMatrix {

@@ -50,9 +50,9 @@ void check_linear(Isa isa, Compute c, Shape s, bool with_bias, Epilogue ep, Thre
   if (isa == Isa::Avx512) {
     want = c == Compute::F32    ? PackLayout::F32Panel32
            : c == Compute::BF16 ? (f.avx512_bf16 ? PackLayout::Bf16Panel32 : PackLayout::F32Panel32)
-                                : (f.avx512_vnni ? PackLayout::I8Panel32 : PackLayout::RawI8);
+                                : (f.avx512_vnni ? PackLayout::I8Panel32 : PackLayout::I8Panel16);
   } else if (isa == Isa::Avx2) {
-    want = c == Compute::I8 ? PackLayout::RawI8 : PackLayout::F32Panel16;
+    want = c == Compute::I8 ? PackLayout::I8Panel16 : PackLayout::F32Panel16;
   } else if (c == Compute::I8) {
     want = PackLayout::RawI8;
   }
@@ -178,6 +178,44 @@ TEST(Gemm, AmxMatchesReferenceAndVnni) {
     for (size_t i = 0; i < y_amx.size(); ++i) {
       const double tol = 1e-6 * (1.0 + std::fabs(y_vnni[i]) + std::fabs(bias[i % s.n]));
       ASSERT_LE(std::fabs(double{y_amx[i]} - y_vnni[i]), tol)
+          << "m=" << s.m << " n=" << s.n << " k=" << s.k << " at " << i;
+    }
+  }
+}
+
+// The AVX2 int8 kernel (int16 pairs, vpmaddwd) and the VNNI one (u8 x s8
+// quads) compute the same integer sums from the same quantized operands: their
+// outputs differ at most by the epilogue's rounding. Shapes around the 6-row
+// micro-kernel, the 16- and 32-column panels and odd k (padding pairs / quads).
+TEST(Gemm, I8Avx2MatchesVnni) {
+  if (!cpu_features().avx512_vnni || active_isa() != Isa::Avx512) {
+    GTEST_SKIP() << "no AVX512_VNNI to compare with: " << cpu_features().to_string();
+  }
+  ThreadPool pool(2);
+  const Shape shapes[] = {{1, 1, 1}, {5, 17, 3}, {6, 33, 64}, {13, 47, 257}, {97, 384, 384},
+                          {40, 1536, 384}, {25, 384, 1536}};
+  for (const Shape& s : shapes) {
+    const auto x = random_vector(s.m * s.k, 51 + s.m);
+    const auto w = random_vector(s.n * s.k, 52 + s.n, 0.5f);
+    const auto bias = random_vector(s.n, 53);
+    std::vector<float> y_avx2(s.m * s.n), y_vnni(s.m * s.n);
+    {
+      ScopedKernelIsa avx2(Isa::Avx2);
+      auto p = PackedMatrix::pack(w.data(), s.n, s.k, Compute::I8);
+      ASSERT_TRUE(p.ok());
+      ASSERT_EQ(static_cast<int>(p->layout()), static_cast<int>(PackLayout::I8Panel16));
+      linear(x.data(), s.m, s.k, *p, bias.data(), Epilogue::None, y_avx2.data(), s.n, &pool);
+    }
+    {
+      ScopedAmx off(false);
+      auto p = PackedMatrix::pack(w.data(), s.n, s.k, Compute::I8);
+      ASSERT_TRUE(p.ok());
+      ASSERT_EQ(static_cast<int>(p->layout()), static_cast<int>(PackLayout::I8Panel32));
+      linear(x.data(), s.m, s.k, *p, bias.data(), Epilogue::None, y_vnni.data(), s.n, &pool);
+    }
+    for (size_t i = 0; i < y_avx2.size(); ++i) {
+      const double tol = 1e-6 * (1.0 + std::fabs(y_vnni[i]) + std::fabs(bias[i % s.n]));
+      ASSERT_LE(std::fabs(double{y_avx2[i]} - y_vnni[i]), tol)
           << "m=" << s.m << " n=" << s.n << " k=" << s.k << " at " << i;
     }
   }
