@@ -221,6 +221,32 @@ TEST(Gemm, I8Avx2MatchesVnni) {
   }
 }
 
+// int8 at the extremes of both operands: x all equal quantizes to 255 (zero
+// point 0), W all +-1 to 127. A kernel that sums two u8 x s8 products in int16
+// (vpmaddubsw) would saturate there (2 * 255 * 127 > 32767) and y would be far
+// from k. Every tier must give y = +-k * v.
+TEST(Gemm, I8ExtremeOperandsDoNotSaturate) {
+  ThreadPool pool(2);
+  for (Isa isa : available_isas()) {
+    ScopedKernelIsa scoped(isa);
+    for (size_t k : {4, 64, 384, 1536}) {
+      for (float sign : {1.0f, -1.0f}) {
+        const size_t m = 7, n = 19;
+        const float v = 0.75f;
+        std::vector<float> x(m * k, v), w(n * k, sign);
+        auto p = PackedMatrix::pack(w.data(), n, k, Compute::I8);
+        ASSERT_TRUE(p.ok());
+        std::vector<float> y(m * n, 0.0f);
+        linear(x.data(), m, k, *p, nullptr, Epilogue::None, y.data(), n, &pool);
+        for (size_t i = 0; i < y.size(); ++i) {
+          ASSERT_NEAR(y[i], sign * v * static_cast<float>(k), 1e-4 * v * k)
+              << isa_name(isa) << " k=" << k << " sign " << sign << " at " << i;
+        }
+      }
+    }
+  }
+}
+
 TEST(Gemm, LargeBertShapesF32) {
   ThreadPool pool(2);
   for (Isa isa : available_isas()) {
