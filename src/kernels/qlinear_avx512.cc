@@ -23,21 +23,6 @@ inline __m256i dot_u8s8(__m256i u, __m256i s) {
 // per-block scales built as vectors (vpermps from 8 or 16 scales per
 // super-block) instead of a broadcast per block.
 
-// q4_K's 12 packed scale bytes -> 8 six-bit scales (bytes of *sc) and 8 mins.
-inline void unpack_q4_K_scales(const uint8_t* p, uint64_t* sc, uint64_t* mn) {
-  uint32_t u[3];
-  std::memcpy(u, p, 12);
-  constexpr uint32_t k6 = 0x3f3f3f3f, k4 = 0x0f0f0f0f, k2 = 0x03030303;
-  const uint32_t sc_hi = (u[2] & k4) | (((u[0] >> 6) & k2) << 4);
-  const uint32_t m_hi = ((u[2] >> 4) & k4) | (((u[1] >> 6) & k2) << 4);
-  *sc = (u[0] & k6) | (uint64_t{sc_hi} << 32);
-  *mn = (u[1] & k6) | (uint64_t{m_hi} << 32);
-}
-
-inline __m256 u8x8_to_ps(uint64_t v) {
-  return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(v))));
-}
-
 // Two 256-bit halves as one 512-bit vector.
 inline __m512i join(__m256i lo, __m256i hi) { return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1); }
 
