@@ -183,37 +183,15 @@ Result<PackedMatrix> PackedMatrix::pack(const float* w, size_t n, size_t k, Comp
   const Isa isa = kernel_isa();
   const bool bf16 = c == Compute::BF16;
 
-  if (c == Compute::I8 && kernel_has_avx512_vnni()) {
-    // vpdpbusd multiplies 4 u8 activations by 4 s8 weights per int32 lane:
-    // [panel][k quad][32 columns][4], padded with zeros in n and k.
-    pm.layout_ = PackLayout::I8Panel32;
-    const size_t np = round_up(n, detail::kPanelAvx512), kp = round_up(k, 4);
-    auto buf = AlignedBuffer::allocate(np * kp + np * 2 * sizeof(float));
-    if (!buf) return buf.status();
-    pm.data_ = std::move(*buf);
-    int8_t* out = pm.data_.as<int8_t>();
-    int32_t* colsum = reinterpret_cast<int32_t*>(pm.data_.data() + np * kp);
-    float* scales = reinterpret_cast<float*>(colsum + np);
-    std::vector<int8_t> row(k);
-    for (size_t j = 0; j < n; ++j) {
-      scales[j] = quantize_row_i8(w + j * k, k, row.data());
-      int8_t* pp = out + (j / detail::kPanelAvx512) * kp * detail::kPanelAvx512;
-      const size_t col = j % detail::kPanelAvx512;
-      int32_t sum = 0;
-      for (size_t p = 0; p < k; ++p) {
-        pp[(p / 4) * 4 * detail::kPanelAvx512 + col * 4 + (p & 3)] = row[p];
-        sum += row[p];
-      }
-      colsum[j] = sum;
-    }
-    return pm;
-  }
   if (c == Compute::I8 && isa != Isa::Scalar) {
-    // AVX2 (vpmaddwd on int16 pairs): [panel][k pair][16 columns][2], padded
-    // with zeros in n and k, then column sums and scales as I8Panel32.
-    pm.layout_ = PackLayout::I8Panel16;
-    constexpr size_t kNr = detail::kPanelAvx2;
-    const size_t np = round_up(n, kNr), kp = round_up(k, 2);
+    // VNNI (vpdpbusd: 4 u8 activations x 4 s8 weights per int32 lane):
+    // [panel][k quad][32 columns][4]; AVX2 (vpmaddwd on int16 pairs):
+    // [panel][k pair][16 columns][2]. Padded with zeros in n and k, then the
+    // int32 column sums and f32 scales, np of each.
+    const bool vnni = kernel_has_avx512_vnni();
+    pm.layout_ = vnni ? PackLayout::I8Panel32 : PackLayout::I8Panel16;
+    const size_t panel = vnni ? detail::kPanelAvx512 : detail::kPanelAvx2, group = vnni ? 4 : 2;
+    const size_t np = round_up(n, panel), kp = round_up(k, group);
     auto buf = AlignedBuffer::allocate(np * kp + np * 2 * sizeof(float));
     if (!buf) return buf.status();
     pm.data_ = std::move(*buf);
@@ -223,11 +201,11 @@ Result<PackedMatrix> PackedMatrix::pack(const float* w, size_t n, size_t k, Comp
     std::vector<int8_t> row(k);
     for (size_t j = 0; j < n; ++j) {
       scales[j] = quantize_row_i8(w + j * k, k, row.data());
-      int8_t* pp = out + (j / kNr) * kp * kNr;
-      const size_t col = j % kNr;
+      int8_t* pp = out + (j / panel) * kp * panel;
+      const size_t col = j % panel;
       int32_t sum = 0;
       for (size_t p = 0; p < k; ++p) {
-        pp[(p / 2) * 2 * kNr + col * 2 + (p & 1)] = row[p];
+        pp[(p / group) * group * panel + col * group + p % group] = row[p];
         sum += row[p];
       }
       colsum[j] = sum;

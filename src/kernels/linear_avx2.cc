@@ -84,7 +84,9 @@ constexpr auto kF32Kernels = f32_table(std::make_index_sequence<kMr>());
 // The int8 micro-kernel. AVX2 has no u8 x s8 dot into int32 that cannot
 // saturate (vpmaddubsw sums two products in int16), so both operands are
 // widened to int16 and vpmaddwd sums pairs into int32: the exact integer sums
-// of the VNNI kernel, at twice the f32 kernel's multiply-adds per instruction.
+// of the VNNI kernel. 16 multiply-adds per vpmaddwd + vpaddd against 8 per
+// FMA, but on Zen 3 the pair issues at 0.65x the FMA rate: ~1.3x the f32
+// kernel (a vpmaddubsw kernel is faster but saturates, see gemm_test).
 // a: the M rows' u8 activation pairs as int16 pairs, interleaved, a[p * M + i]
 // = pair p of row i; b: s8 weight pairs [kpairs][16 columns][2], widened on
 // load (vpmovsxbw). With zero points z_i:
