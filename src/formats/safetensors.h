@@ -104,12 +104,12 @@ class SafetensorsCheckpoint {
     const SafetensorsTensor* tensor;
   };
   const std::vector<std::unique_ptr<SafetensorsFile>>& files() const { return files_; }
-  // All tensors, sorted by name.
   // Every shard's MappedFile::drop_resident: after a loader has copied what it
   // needs, the pages it read stop counting in RSS.
   void drop_resident() const {
     for (const auto& f : files_) f->drop_resident();
   }
+  // All tensors, sorted by name.
   const std::vector<Entry>& entries() const { return entries_; }
   const Entry* find(std::string_view name) const;
   ConstTensorView view(const Entry& e) const { return e.file->view(*e.tensor); }

@@ -129,16 +129,8 @@ void kernel_i8(const int32_t* a, const int8_t* b, size_t kpairs, float* c, size_
     const __m256i z = _mm256_set1_epi32(xzero[i]);
     const __m256i s0 = _mm256_sub_epi32(acc0[i], _mm256_mullo_epi32(z, cs0));
     const __m256i s1 = _mm256_sub_epi32(acc1[i], _mm256_mullo_epi32(z, cs1));
-    __m256 c0 = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(s0), xs), ws0);
-    __m256 c1 = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(s1), xs), ws1);
-    if (bias) {
-      c0 = _mm256_add_ps(c0, _mm256_maskload_ps(bias, m0));
-      c1 = _mm256_add_ps(c1, _mm256_maskload_ps(bias + 8, m1));
-    }
-    if (ep == Epilogue::Gelu) {
-      c0 = simd::gelu<V>(c0);
-      c1 = simd::gelu<V>(c1);
-    }
+    const __m256 c0 = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(s0), xs), ws0);
+    const __m256 c1 = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(s1), xs), ws1);
     if (full) {
       _mm256_storeu_ps(c + i * ldc, c0);
       _mm256_storeu_ps(c + i * ldc + 8, c1);
@@ -147,6 +139,7 @@ void kernel_i8(const int32_t* a, const int8_t* b, size_t kpairs, float* c, size_
       _mm256_maskstore_ps(c + i * ldc + 8, m1, c1);
     }
   }
+  if (bias || ep == Epilogue::Gelu) finish_rows(c, ldc, M, cols, bias, ep);
 }
 
 using I8Kernel = void (*)(const int32_t*, const int8_t*, size_t, float*, size_t, size_t,

@@ -46,10 +46,8 @@ void rows_q4_K_wide(const QDotArgs& a, const XRows& x, float* y, size_t r0, size
     }
     for (size_t sb = 0; sb < nsb; ++sb) {
       const uint8_t* blk = wr + sb * kB;
-      uint64_t sc, mn;
-      unpack_q4_K_scales(blk + 4, &sc, &mn);
-      const __m256 dsc = _mm256_mul_ps(_mm256_set1_ps(half_to_float(blk)), u8x8_to_ps(sc));
-      const __m256 dm = _mm256_mul_ps(_mm256_set1_ps(half_to_float(blk + 2)), u8x8_to_ps(mn));
+      __m256 dsc, dm;
+      k_scales(blk, &dsc, &dm);
       __m512i wz[4];
       for (int c = 0; c < 4; ++c) {
         const __m512i raw = _mm512_broadcast_i64x4(load32(blk + 16 + 32 * c));
