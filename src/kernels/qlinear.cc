@@ -41,6 +41,19 @@ bool prefill_bf16(DType t, size_t m) {
   return m > detail::kQDotMaxRows && (quantized_x(t) || t == DType::BF16) && kernel_has_avx512_bf16();
 }
 
+}  // namespace
+
+bool detail::decode_x_superblocks(DType t) {
+  return (t == DType::Q4_K || t == DType::Q5_K || t == DType::Q6_K) && kernel_isa() != Isa::Scalar &&
+         !kernel_has_avx512_vnni();
+}
+
+bool detail::prefill_int8(DType t, size_t m) {
+  return m > detail::kQDotMaxRows && (t == DType::Q4_K || t == DType::Q6_K) && kernel_isa() != Isa::Scalar && !kernel_has_avx512_bf16();
+}
+
+namespace {
+
 float round_bf16(float v) { return bf16_to_f32(f32_to_bf16(v)); }
 
 // Quantized activations of up to kQDotMaxRows rows, reused across calls.
@@ -48,17 +61,23 @@ struct XScratch {
   std::vector<int8_t> q;
   std::vector<float> d;
   std::vector<int32_t> s;
-  detail::QBlocksX quantize(const float* x, size_t m, size_t ldx, size_t k, bool vector) {
-    const size_t nb = k / detail::kQBlock;
+  detail::QBlocksX quantize(const float* x, size_t m, size_t ldx, size_t k, bool vector, size_t block) {
+    const size_t nb = k / detail::kQBlock, nd = k / block;
     if (q.size() < m * k) q.resize(m * k);
-    if (d.size() < m * nb) d.resize(m * nb), s.resize(m * nb);
+    if (d.size() < m * nd) d.resize(m * nd);
+    if (s.size() < m * nb) s.resize(m * nb);
     for (size_t i = 0; i < m; ++i) {
       auto f = vector ? detail::quantize_x_blocks_avx2 : detail::quantize_x_blocks_scalar;
-      f(x + i * ldx, k, q.data() + i * k, d.data() + i * nb, s.data() + i * nb);
+      f(x + i * ldx, k, q.data() + i * k, d.data() + i * nd, s.data() + i * nb, block);
     }
-    return {q.data(), d.data(), s.data()};
+    return {q.data(), d.data(), s.data(), block};
   }
 };
+
+// Activation block of the decode path for these weights.
+size_t decode_x_block(DType t) {
+  return detail::decode_x_superblocks(t) ? detail::kQSuperBlock : detail::kQBlock;
+}
 
 // The scalar twin, rows [r0, r1) of W. It rounds as the path qlinear takes
 // under the current kernel_isa() does: decode-shaped calls on block-quantized
@@ -69,7 +88,7 @@ void rows_scalar(const float* x, size_t m, size_t ldx, const QuantMatrix& w, flo
                  size_t r0, size_t r1) {
   const size_t k = w.k();
   std::vector<float> row(k);
-  const bool xq = quantized_x(w.type()) && m <= detail::kQDotMaxRows;
+  const bool xq = quantized_x(w.type()) && (m <= detail::kQDotMaxRows || detail::prefill_int8(w.type(), m));
   const bool bf16 = prefill_bf16(w.type(), m);
   XScratch xs;
   std::vector<float> xdq;  // the quantized (or bf16-rounded) x as floats
@@ -79,11 +98,11 @@ void rows_scalar(const float* x, size_t m, size_t ldx, const QuantMatrix& w, flo
       for (size_t j = 0; j < k; ++j) xdq[i * k + j] = round_bf16(x[i * ldx + j]);
   }
   if (xq) {
-    const size_t nb = k / detail::kQBlock;
-    xs.quantize(x, m, ldx, k, false);
+    const size_t block = m <= detail::kQDotMaxRows ? decode_x_block(w.type()) : detail::kQBlock;
+    xs.quantize(x, m, ldx, k, false, block);
     xdq.resize(m * k);
     for (size_t i = 0; i < m; ++i)
-      for (size_t j = 0; j < k; ++j) xdq[i * k + j] = xs.d[i * nb + j / detail::kQBlock] * xs.q[i * k + j];
+      for (size_t j = 0; j < k; ++j) xdq[i * k + j] = xs.d[i * (k / block) + j / block] * xs.q[i * k + j];
   }
   for (size_t r = r0; r < r1; ++r) {
     // Cannot fail: view() checked the type and that k is whole blocks.
@@ -112,7 +131,7 @@ void qlinear_dot(const float* x, size_t m, size_t ldx, const QuantMatrix& w, flo
                  ThreadPool* pool, bool vnni) {
   thread_local XScratch xs;
   detail::QDotArgs a{w.type(), w.data(), w.row_bytes(), w.k(), m, x, ldx, {}, y, ldy};
-  if (quantized_x(w.type())) a.xq = xs.quantize(x, m, ldx, w.k(), true);
+  if (quantized_x(w.type())) a.xq = xs.quantize(x, m, ldx, w.k(), true, decode_x_block(w.type()));
   struct Ctx {
     const detail::QDotArgs* a;
     size_t n, rows_per_task;
@@ -212,24 +231,78 @@ void qlinear_gemm(const float* x, size_t m, size_t ldx, const QuantMatrix& w, fl
   detail::run_tasks(pool, (w.n() + ctx.cols_per_task - 1) / ctx.cols_per_task, run, &ctx);
 }
 
+// Prefill on q4_K / q6_K with int8 activations (prefill_int8): x quantized
+// once (rows in parallel), then one task per 16 columns of W: pack its panel,
+// run every row of x through it.
+void qlinear_gemm_kquant(const float* x, size_t m, size_t ldx, const QuantMatrix& w, float* y, size_t ldy,
+                         ThreadPool* pool) {
+  const size_t k = w.k(), nb = k / detail::kQBlock;
+  thread_local std::vector<int8_t> xq;
+  thread_local std::vector<float> xd;
+  thread_local std::vector<int32_t> xs;
+  if (xq.size() < m * k) xq.resize(m * k);
+  if (xd.size() < m * nb) xd.resize(m * nb), xs.resize(m * nb);
+  const bool q6 = w.type() == DType::Q6_K;
+  struct Ctx {
+    const float* x;
+    size_t m, ldx;
+    const QuantMatrix* w;
+    float* y;
+    size_t ldy;
+    int8_t* q;
+    float* d;
+    int32_t* s;
+    bool q6;
+  } ctx{x, m, ldx, &w, y, ldy, xq.data(), xd.data(), xs.data(), q6};
+  constexpr size_t kRowsPerTask = 32;
+  detail::run_tasks(pool, (m + kRowsPerTask - 1) / kRowsPerTask, [](void* p, size_t t) {
+    const Ctx& c = *static_cast<const Ctx*>(p);
+    const size_t k = c.w->k(), nb = k / detail::kQBlock;
+    for (size_t i = t * kRowsPerTask; i < std::min(c.m, (t + 1) * kRowsPerTask); ++i) {
+      int8_t* q = c.q + i * k;
+      detail::quantize_x_blocks_avx2(c.x + i * c.ldx, k, q, c.d + i * nb, c.s + i * nb);
+      if (c.q6) {  // x + 128 as unsigned bytes, see gemm_q6_K_avx2
+        for (size_t j = 0; j < k; ++j) q[j] = static_cast<int8_t>(static_cast<uint8_t>(q[j]) ^ 0x80);
+      }
+    }
+  }, &ctx);
+  detail::run_tasks(pool, (w.n() + detail::kKPanel - 1) / detail::kKPanel, [](void* p, size_t t) {
+    const Ctx& c = *static_cast<const Ctx*>(p);
+    const size_t k = c.w->k(), n0 = t * detail::kKPanel;
+    const size_t cols = std::min(detail::kKPanel, c.w->n() - n0);
+    const size_t bytes = c.q6 ? detail::q6_K_panel_bytes(k) : detail::q4_K_panel_bytes(k);
+    thread_local std::vector<uint8_t> buf;
+    if (buf.size() < bytes + 64) buf.resize(bytes + 64);
+    uint8_t* panel = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(buf.data()) + 63) / 64 * 64);
+    const uint8_t* w0 = c.w->data() + n0 * c.w->row_bytes();
+    if (c.q6) detail::pack_q6_K_panel_avx2(w0, c.w->row_bytes(), cols, k, panel);
+    else detail::pack_q4_K_panel_avx2(w0, c.w->row_bytes(), cols, k, panel);
+    const detail::KQuantGemmArgs g{{c.q, c.d, c.s}, k, panel, cols, c.y + n0, c.ldy};
+    if (c.q6) detail::gemm_q6_K_avx2(g, 0, c.m);
+    else detail::gemm_q4_K_avx2(g, 0, c.m);
+  }, &ctx);
+}
+
 }  // namespace
 
 namespace detail {
 
-void quantize_x_blocks_scalar(const float* x, size_t k, int8_t* q, float* d, int32_t* s) {
-  for (size_t b = 0; b < k / kQBlock; ++b) {
-    const float* xb = x + b * kQBlock;
+void quantize_x_blocks_scalar(const float* x, size_t k, int8_t* q, float* d, int32_t* s, size_t block) {
+  for (size_t b = 0; b < k / block; ++b) {
+    const float* xb = x + b * block;
     float amax = 0.0f;
-    for (size_t j = 0; j < kQBlock; ++j) amax = std::max(amax, std::fabs(xb[j]));
+    for (size_t j = 0; j < block; ++j) amax = std::max(amax, std::fabs(xb[j]));
     const float db = amax / 127.0f;
     const float id = db > 0.0f ? 1.0f / db : 0.0f;
-    int32_t sum = 0;
-    for (size_t j = 0; j < kQBlock; ++j) {
+    for (size_t j = 0; j < block; ++j) {
       const int v = static_cast<int>(std::nearbyint(xb[j] * id));
-      q[b * kQBlock + j] = static_cast<int8_t>(std::clamp(v, -128, 127));
-      sum += q[b * kQBlock + j];
+      q[b * block + j] = static_cast<int8_t>(std::clamp(v, -128, 127));
     }
     d[b] = db;
+  }
+  for (size_t b = 0; b < k / kQBlock; ++b) {
+    int32_t sum = 0;
+    for (size_t j = 0; j < kQBlock; ++j) sum += q[b * kQBlock + j];
     s[b] = sum;
   }
 }
@@ -277,6 +350,7 @@ void qlinear(const float* x, size_t m, size_t ldx, const QuantMatrix& w, float* 
   const Isa isa = kernel_isa();
   if (isa == Isa::Scalar) return qlinear_scalar_pool(x, m, ldx, w, y, ldy, pool);
   if (m <= detail::kQDotMaxRows) return qlinear_dot(x, m, ldx, w, y, ldy, pool, kernel_has_avx512_vnni());
+  if (detail::prefill_int8(w.type(), m)) return qlinear_gemm_kquant(x, m, ldx, w, y, ldy, pool);
   if (prefill_bf16(w.type(), m)) {
     return qlinear_gemm(x, m, ldx, w, y, ldy, pool, detail::kPanelAvx512, detail::bf16_gemm_tile(w.k()), true);
   }

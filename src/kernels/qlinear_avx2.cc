@@ -1,5 +1,7 @@
-// qlinear's decode kernels on AVX2: pmaddubsw + pmaddwd for the int8 block
-// products (see qlinear_dot.inc), and the vector activation quantizer.
+// qlinear's kernels on AVX2: the decode kernels (pmaddubsw + pmaddwd for the
+// int8 block products, see qlinear_dot.inc; the K-quants' own, on x in
+// super-blocks of 256), the int8 prefill on q4_K / q6_K panels, and the vector
+// activation quantizer.
 #include <immintrin.h>
 
 #include <bit>
@@ -20,53 +22,375 @@ template <int M>
 void rows_q4_0_best(const QDotArgs& a, const XRows& x, float* y, size_t r0, size_t r1) {
   rows_q4_0<M>(a, x, y, r0, r1);
 }
+// The K-quants' decode on x in super-blocks of 256 (decode_x_superblocks):
+// one x scale per super-block, so the block products sum in int32 with the
+// weights' integer block scales applied by pmaddwd, and one f32 FMA per
+// super-block and row.
+
+// int16 j of each 128-bit lane of v, in all 16 positions of that lane.
+inline __m256i lane_bcast16(__m256i v, int j) {
+  return _mm256_shuffle_epi8(v, _mm256_set1_epi16(static_cast<short>((2 * j) | ((2 * j + 1) << 8))));
+}
+
+// q4_K (kFive false) and q5_K: x = d * sc[j] * q - dmin * m[j] over blocks j
+// of 32: sum_j d dx sc_j dot(q, xq) - dmin dx m_j s_j.
+template <int M, bool kFive>
+void rows_k_sb(const QDotArgs& a, const XRows& x, float* y, size_t r0, size_t r1) {
+  constexpr size_t kB = kFive ? 176 : 144;
+  const size_t nsb = a.k / kQSuperBlock;
+  for (size_t r = r0; r < r1; ++r) {
+    const uint8_t* wr = a.w + r * a.row_bytes;
+    __m256 acc[M], corr[M];
+    for (int i = 0; i < M; ++i) acc[i] = corr[i] = _mm256_setzero_ps();
+    for (size_t sb = 0; sb < nsb; ++sb) {
+      const uint8_t* blk = wr + sb * kB;
+      uint64_t sc, mn;
+      unpack_q4_K_scales(blk + 4, &sc, &mn);
+      // The 8 six-bit scales as int16, in both 128-bit lanes.
+      const __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<long long>(sc))));
+      const __m256 dm = _mm256_mul_ps(_mm256_set1_ps(half_to_float(blk + 2)), u8x8_to_ps(mn));
+      const float d = half_to_float(blk);
+      __m256i lo[4], hi[4];
+      if constexpr (kFive) q5_K_levels(blk, lo, hi);
+      else q4_K_levels(blk, lo, hi);
+      const size_t b0 = sb * 8;
+      for (int i = 0; i < M; ++i) {
+        __m256i sum = _mm256_setzero_si256();
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; ++c) {
+          const __m256i p0 = _mm256_maddubs_epi16(lo[c], load32(x.qb(i, b0 + 2 * c)));
+          const __m256i p1 = _mm256_maddubs_epi16(hi[c], load32(x.qb(i, b0 + 2 * c + 1)));
+          sum = _mm256_add_epi32(sum, _mm256_add_epi32(_mm256_madd_epi16(p0, lane_bcast16(sc16, 2 * c)),
+                                                       _mm256_madd_epi16(p1, lane_bcast16(sc16, 2 * c + 1))));
+        }
+        const float dx = x.db(i, sb);
+        acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_set1_ps(d * dx), acc[i]);
+        const __m256i sx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.s + i * x.nb + b0));
+        corr[i] = _mm256_fmadd_ps(_mm256_mul_ps(dm, _mm256_set1_ps(dx)), _mm256_cvtepi32_ps(sx), corr[i]);
+      }
+    }
+    for (int i = 0; i < M; ++i) y[i * a.ldy + r] = hsum(acc[i]) - hsum(corr[i]);
+  }
+}
+
+// q6_K: x = d * sc[j] * (q - 32) over sub-blocks j of 16; q = 4 bits of ql |
+// 2 bits of qh. Per 128 elements: ql[0..63], qh[0..31], 8 scales. Each
+// 32-element group g is the signed product |w| * sign(x, w) (w = q - 32), its
+// low 128-bit lane scaled by sc[2g] and the high one by sc[2g + 1].
+template <int M>
+void rows_q6_K_sb(const QDotArgs& a, const XRows& x, float* y, size_t r0, size_t r1) {
+  constexpr size_t kB = 210;
+  const size_t nsb = a.k / kQSuperBlock;
+  const __m256i m4 = _mm256_set1_epi8(0x0f), m30 = _mm256_set1_epi8(0x30), off = _mm256_set1_epi8(32);
+  // pshufb masks: int16 2g of the scales in the low lane, 2g + 1 in the high.
+  __m256i pick[4];
+  for (int g = 0; g < 4; ++g) {
+    pick[g] = _mm256_setr_m128i(_mm_set1_epi16(static_cast<short>((4 * g) | ((4 * g + 1) << 8))),
+                                _mm_set1_epi16(static_cast<short>((4 * g + 2) | ((4 * g + 3) << 8))));
+  }
+  for (size_t r = r0; r < r1; ++r) {
+    const uint8_t* wr = a.w + r * a.row_bytes;
+    __m256 acc[M];
+    for (int i = 0; i < M; ++i) acc[i] = _mm256_setzero_ps();
+    for (size_t sb = 0; sb < nsb; ++sb) {
+      const uint8_t* blk = wr + sb * kB;
+      const uint8_t* ql = blk;
+      const uint8_t* qh = blk + 128;
+      const int8_t* sc = reinterpret_cast<const int8_t*>(blk + 192);
+      __m256i sum[M];
+      for (int i = 0; i < M; ++i) sum[i] = _mm256_setzero_si256();
+      for (int h = 0; h < 2; ++h, ql += 64, qh += 32, sc += 8) {
+        const __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc))));
+        const __m256i l0 = load32(ql), l1 = load32(ql + 32), hb = load32(qh);
+        __m256i q[4];
+        q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(hb, 4), m30));
+        q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(hb, 2), m30));
+        q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(hb, m30));
+        q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                               _mm256_and_si256(_mm256_srli_epi16(hb, 2), m30));
+#pragma GCC unroll 4
+        for (int g = 0; g < 4; ++g) {
+          const __m256i w = _mm256_sub_epi8(q[g], off);
+          const __m256i aw = _mm256_sign_epi8(w, w);
+          const __m256i scv = _mm256_shuffle_epi8(sc16, pick[g]);
+          const size_t b = sb * 8 + h * 4 + g;
+          for (int i = 0; i < M; ++i) {
+            const __m256i p = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(load32(x.qb(i, b)), w));
+            sum[i] = _mm256_add_epi32(sum[i], _mm256_madd_epi16(p, scv));
+          }
+        }
+      }
+      const float d = half_to_float(blk + 208);
+      for (int i = 0; i < M; ++i)
+        acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[i]), _mm256_set1_ps(d * x.db(i, sb)), acc[i]);
+    }
+    for (int i = 0; i < M; ++i) y[i * a.ldy + r] = hsum(acc[i]);
+  }
+}
+
 template <int M>
 void rows_q4_K_best(const QDotArgs& a, const XRows& x, float* y, size_t r0, size_t r1) {
-  rows_q4_K<M>(a, x, y, r0, r1);
+  rows_k_sb<M, false>(a, x, y, r0, r1);
+}
+template <int M>
+void rows_q5_K_best(const QDotArgs& a, const XRows& x, float* y, size_t r0, size_t r1) {
+  rows_k_sb<M, true>(a, x, y, r0, r1);
 }
 template <int M>
 void rows_q6_K_best(const QDotArgs& a, const XRows& x, float* y, size_t r0, size_t r1) {
-  rows_q6_K<M>(a, x, y, r0, r1);
+  rows_q6_K_sb<M>(a, x, y, r0, r1);
 }
 
 #include "kernels/qlinear_dot_dispatch.inc"
 
+// acc += maddubs(u, s) in int16, in asm: with the intrinsics GCC 12 computes
+// all the products of the unrolled sub-block first and spills them.
+inline __m256i maddubs_add(__m256i acc, __m256i u, __m256i s) {
+  __m256i t;
+  __asm__("vpmaddubsw %3, %2, %1\n\tvpaddw %1, %0, %0" : "+x"(acc), "=&x"(t) : "x"(u), "x"(s));
+  return acc;
+}
+
+template <int R>
+void store_rows(const KQuantGemmArgs& a, size_t i0, const __m256 (&acc)[R][2]) {
+  for (int r = 0; r < R; ++r) {
+    float* y = a.y + (i0 + r) * a.ldy;
+    if (a.cols == kKPanel) {
+      _mm256_storeu_ps(y, acc[r][0]);
+      _mm256_storeu_ps(y + 8, acc[r][1]);
+    } else {
+      alignas(32) float t[kKPanel];
+      _mm256_store_ps(t, acc[r][0]);
+      _mm256_store_ps(t + 8, acc[r][1]);
+      std::memcpy(y, t, a.cols * sizeof(float));
+    }
+  }
+}
+
+// R rows of x (from i0) times the 16 columns of a q4_K panel. Per 32-element
+// sub-block: 8 steps of 4 elements, each one pmaddubsw per (row, 8 columns)
+// summed in int16, then one pmaddwd to int32 and the f32 scaling.
+template <int R>
+void q4_K_rows(const KQuantGemmArgs& a, size_t i0) {
+  const size_t k = a.k, nb = k / kQBlock;
+  const float* dsc = reinterpret_cast<const float*>(a.panel + k * kKPanel);
+  const float* dm = dsc + nb * kKPanel;
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 acc[R][2];
+  for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+  for (size_t b = 0; b < nb; ++b) {
+    __m256i s16[R][2];
+    for (int r = 0; r < R; ++r) s16[r][0] = s16[r][1] = _mm256_setzero_si256();
+    const uint8_t* qb = a.panel + b * kQBlock * kKPanel;
+#pragma GCC unroll 8
+    for (int st = 0; st < 8; ++st) {
+      const __m256i w0 = load32(qb + 64 * st), w1 = load32(qb + 64 * st + 32);
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r) {
+        int32_t v;
+        std::memcpy(&v, a.x.q + (i0 + r) * k + b * kQBlock + 4 * st, 4);
+        const __m256i xv = _mm256_set1_epi32(v);
+        s16[r][0] = maddubs_add(s16[r][0], w0, xv);
+        s16[r][1] = maddubs_add(s16[r][1], w1, xv);
+      }
+    }
+    const __m256 sc[2] = {_mm256_loadu_ps(dsc + b * kKPanel), _mm256_loadu_ps(dsc + b * kKPanel + 8)};
+    const __m256 mn[2] = {_mm256_loadu_ps(dm + b * kKPanel), _mm256_loadu_ps(dm + b * kKPanel + 8)};
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const __m256 dx = _mm256_set1_ps(a.x.d[(i0 + r) * nb + b]);
+      const __m256 sx = _mm256_set1_ps(static_cast<float>(a.x.s[(i0 + r) * nb + b]));
+      for (int c = 0; c < 2; ++c) {
+        __m256 t = _mm256_mul_ps(sc[c], _mm256_cvtepi32_ps(_mm256_madd_epi16(s16[r][c], ones)));
+        t = _mm256_fnmadd_ps(mn[c], sx, t);
+        acc[r][c] = _mm256_fmadd_ps(dx, t, acc[r][c]);
+      }
+    }
+  }
+  store_rows<R>(a, i0, acc);
+}
+
+// acc += pmaddwd(maddubs(bcast(*u0), s0) + maddubs(bcast(*u1), s1), sc): two
+// 4-element steps of 8 columns, summed in int16, then scaled in int32. The
+// broadcasts are inside the asm too: GCC would otherwise keep them across the
+// two column halves and spill the accumulators.
+inline __m256i maddubs2_madd_add(__m256i acc, const int32_t* u0, __m256i s0, const int32_t* u1, __m256i s1,
+                                 __m256i sc) {
+  __m256i t0, t1;
+  __asm__("vpbroadcastd %3, %1\n\tvpmaddubsw %4, %1, %1\n\t"
+          "vpbroadcastd %5, %2\n\tvpmaddubsw %6, %2, %2\n\t"
+          "vpaddw %2, %1, %1\n\tvpmaddwd %7, %1, %1\n\tvpaddd %1, %0, %0"
+          : "+x"(acc), "=&x"(t0), "=&x"(t1)
+          : "m"(*u0), "x"(s0), "m"(*u1), "x"(s1), "x"(sc));
+  return acc;
+}
+
+template <int R>
+void q6_K_rows(const KQuantGemmArgs& a, size_t i0) {
+  const size_t k = a.k, nb = k / kQBlock;
+  const int16_t* sc = reinterpret_cast<const int16_t*>(a.panel + k * kKPanel);
+  const int32_t* corr = reinterpret_cast<const int32_t*>(sc + (k / 16) * kKPanel * 2);
+  const float* dd = reinterpret_cast<const float*>(corr + nb * kKPanel);
+  __m256 acc[R][2];
+  for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+  for (size_t b = 0; b < nb; ++b) {
+    __m256i s32[R][2];
+    for (int r = 0; r < R; ++r) s32[r][0] = s32[r][1] = _mm256_setzero_si256();
+    const uint8_t* qb = a.panel + b * kQBlock * kKPanel;
+#pragma GCC unroll 4
+    for (int g = 0; g < 4; ++g) {  // 8 elements; sub-block 2 b + g / 2
+#pragma GCC unroll 2
+      for (int c = 0; c < 2; ++c) {
+        const __m256i w0 = load32(qb + 128 * g + 32 * c), w1 = load32(qb + 128 * g + 64 + 32 * c);
+        const __m256i scv = load32(sc + ((2 * b + g / 2) * kKPanel + 8 * c) * 2);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) {
+          const auto* xv = reinterpret_cast<const int32_t*>(a.x.q + (i0 + r) * k + b * kQBlock + 8 * g);
+          s32[r][c] = maddubs2_madd_add(s32[r][c], xv, w0, xv + 1, w1, scv);
+        }
+      }
+    }
+    const __m256i cr[2] = {load32(corr + b * kKPanel), load32(corr + b * kKPanel + 8)};
+    const __m256 dv[2] = {_mm256_loadu_ps(dd + (b / 8) * kKPanel), _mm256_loadu_ps(dd + (b / 8) * kKPanel + 8)};
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const __m256 dx = _mm256_set1_ps(a.x.d[(i0 + r) * nb + b]);
+      for (int c = 0; c < 2; ++c) {
+        const __m256 t = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(s32[r][c], cr[c])), dx);
+        acc[r][c] = _mm256_fmadd_ps(t, dv[c], acc[r][c]);
+      }
+    }
+  }
+  store_rows<R>(a, i0, acc);
+}
+
 }  // namespace
+
+void pack_q4_K_panel_avx2(const uint8_t* w, size_t row_bytes, size_t cols, size_t k, uint8_t* panel) {
+  constexpr size_t kB = 144;
+  const size_t nb = k / kQBlock;
+  float* dsc = reinterpret_cast<float*>(panel + k * kKPanel);
+  float* dm = dsc + nb * kKPanel;
+  if (cols < kKPanel) std::memset(panel, 0, q4_K_panel_bytes(k));
+  alignas(32) uint8_t levels[256];
+  alignas(32) float s[2][8];
+  for (size_t c = 0; c < cols; ++c) {
+    for (size_t sb = 0; sb < k / 256; ++sb) {
+      const uint8_t* blk = w + c * row_bytes + sb * kB;
+      __m256 vd, vm;
+      k_scales(blk, &vd, &vm);
+      _mm256_store_ps(s[0], vd);
+      _mm256_store_ps(s[1], vm);
+      for (size_t j = 0; j < 8; ++j) {
+        dsc[(sb * 8 + j) * kKPanel + c] = s[0][j];
+        dm[(sb * 8 + j) * kKPanel + c] = s[1][j];
+      }
+      __m256i lo[4], hi[4];
+      q4_K_levels(blk, lo, hi);
+      for (int ch = 0; ch < 4; ++ch) {
+        _mm256_store_si256(reinterpret_cast<__m256i*>(levels + 64 * ch), lo[ch]);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(levels + 64 * ch + 32), hi[ch]);
+      }
+      uint8_t* q = panel + (sb * 64 * kKPanel + c) * 4;
+      for (size_t st = 0; st < 64; ++st) std::memcpy(q + st * kKPanel * 4, levels + 4 * st, 4);
+    }
+  }
+}
+
+void pack_q6_K_panel_avx2(const uint8_t* w, size_t row_bytes, size_t cols, size_t k, uint8_t* panel) {
+  constexpr size_t kB = 210;
+  int16_t* sc = reinterpret_cast<int16_t*>(panel + k * kKPanel);
+  int32_t* corr = reinterpret_cast<int32_t*>(sc + (k / 16) * kKPanel * 2);
+  float* dd = reinterpret_cast<float*>(corr + (k / kQBlock) * kKPanel);
+  if (cols < kKPanel) std::memset(panel, 0, q6_K_panel_bytes(k));
+  int8_t levels[256];
+  for (size_t c = 0; c < cols; ++c) {
+    for (size_t sb = 0; sb < k / 256; ++sb) {
+      const uint8_t* blk = w + c * row_bytes + sb * kB;
+      const uint8_t* ql = blk;
+      const uint8_t* qh = blk + 128;
+      const int8_t* scales = reinterpret_cast<const int8_t*>(blk + 192);
+      for (int h = 0; h < 2; ++h) {
+        for (int l = 0; l < 32; ++l) {
+          const uint8_t lo = ql[64 * h + l], hi = ql[64 * h + l + 32], b = qh[32 * h + l];
+          int8_t* y = levels + 128 * h + l;
+          y[0] = static_cast<int8_t>(((lo & 0xf) | ((b & 3) << 4)) - 32);
+          y[32] = static_cast<int8_t>(((hi & 0xf) | (((b >> 2) & 3) << 4)) - 32);
+          y[64] = static_cast<int8_t>(((lo >> 4) | (((b >> 4) & 3) << 4)) - 32);
+          y[96] = static_cast<int8_t>(((hi >> 4) | (((b >> 6) & 3) << 4)) - 32);
+        }
+      }
+      dd[sb * kKPanel + c] = half_to_float(blk + 208);
+      for (size_t j = 0; j < 16; ++j) {
+        int32_t lsum = 0;
+        for (size_t e = 0; e < 16; ++e) lsum += levels[16 * j + e];
+        const size_t sub = sb * 16 + j;
+        sc[(sub * kKPanel + c) * 2] = sc[(sub * kKPanel + c) * 2 + 1] = scales[j];
+        if (j % 2 == 0) corr[(sub / 2) * kKPanel + c] = 0;
+        corr[(sub / 2) * kKPanel + c] += 128 * scales[j] * lsum;
+      }
+      uint8_t* q = panel + (sb * 64 * kKPanel + c) * 4;
+      for (size_t st = 0; st < 64; ++st) std::memcpy(q + st * kKPanel * 4, levels + 4 * st, 4);
+    }
+  }
+}
+
+namespace {
+template <void (*F1)(const KQuantGemmArgs&, size_t), void (*F2)(const KQuantGemmArgs&, size_t),
+          void (*F3)(const KQuantGemmArgs&, size_t), void (*F4)(const KQuantGemmArgs&, size_t)>
+void rows_by_4(const KQuantGemmArgs& a, size_t m0, size_t m1) {
+  size_t i = m0;
+  for (; i + 4 <= m1; i += 4) F4(a, i);
+  switch (m1 - i) {
+    case 3: F3(a, i); break;
+    case 2: F2(a, i); break;
+    case 1: F1(a, i); break;
+    default: break;
+  }
+}
+}  // namespace
+
+void gemm_q4_K_avx2(const KQuantGemmArgs& a, size_t m0, size_t m1) {
+  rows_by_4<q4_K_rows<1>, q4_K_rows<2>, q4_K_rows<3>, q4_K_rows<4>>(a, m0, m1);
+}
+void gemm_q6_K_avx2(const KQuantGemmArgs& a, size_t m0, size_t m1) {
+  rows_by_4<q6_K_rows<1>, q6_K_rows<2>, q6_K_rows<3>, q6_K_rows<4>>(a, m0, m1);
+}
 
 void qdot_rows_avx2(const QDotArgs& a, size_t r0, size_t r1) { qdot_rows_impl(a, r0, r1); }
 
 // Same operations as quantize_x_blocks_scalar: amax over the block, d =
 // amax / 127, id = 1 / d (0 when d == 0), q = round_half_even(x * id).
-void quantize_x_blocks_avx2(const float* x, size_t k, int8_t* q, float* d, int32_t* s) {
+void quantize_x_blocks_avx2(const float* x, size_t k, int8_t* q, float* d, int32_t* s, size_t block) {
   const __m256 sign = _mm256_set1_ps(-0.0f);
-  for (size_t b = 0; b < k / kQBlock; ++b) {
-    const float* xb = x + b * kQBlock;
-    __m256 v[4];
+  for (size_t b = 0; b < k / block; ++b) {
+    const float* xb = x + b * block;
     __m256 amax = _mm256_setzero_ps();
-    for (int j = 0; j < 4; ++j) {
-      v[j] = _mm256_loadu_ps(xb + 8 * j);
-      amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign, v[j]));
-    }
+    for (size_t j = 0; j < block; j += 8) amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign, _mm256_loadu_ps(xb + j)));
     __m128 m = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
     m = _mm_max_ps(m, _mm_movehl_ps(m, m));
     m = _mm_max_ss(m, _mm_movehdup_ps(m));
     const float db = _mm_cvtss_f32(m) / 127.0f;
     const float id = db > 0.0f ? 1.0f / db : 0.0f;
     const __m256 vid = _mm256_set1_ps(id);
-    __m256i i32[4];
-    for (int j = 0; j < 4; ++j) i32[j] = _mm256_cvtps_epi32(_mm256_mul_ps(v[j], vid));
-    // Sum of q in int32, then pack to int8 in element order.
-    __m256i sum = _mm256_add_epi32(_mm256_add_epi32(i32[0], i32[1]), _mm256_add_epi32(i32[2], i32[3]));
-    __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
-    s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4e));
-    s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));
-    const __m256i p16a = _mm256_packs_epi32(i32[0], i32[1]);  // lanes: 0-3 4-7 | 8-11 12-15 interleaved
-    const __m256i p16b = _mm256_packs_epi32(i32[2], i32[3]);
-    __m256i p8 = _mm256_packs_epi16(p16a, p16b);
-    p8 = _mm256_permutevar8x32_epi32(p8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + b * kQBlock), p8);
     d[b] = db;
-    s[b] = _mm_cvtsi128_si32(s4);
+    for (size_t b32 = 0; b32 < block / kQBlock; ++b32) {
+      const float* xs = xb + b32 * kQBlock;
+      __m256i i32[4];
+      for (int j = 0; j < 4; ++j) i32[j] = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xs + 8 * j), vid));
+      // Sum of q in int32, then pack to int8 in element order.
+      __m256i sum = _mm256_add_epi32(_mm256_add_epi32(i32[0], i32[1]), _mm256_add_epi32(i32[2], i32[3]));
+      __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
+      s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4e));
+      s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));
+      const __m256i p16a = _mm256_packs_epi32(i32[0], i32[1]);  // lanes: 0-3 4-7 | 8-11 12-15 interleaved
+      const __m256i p16b = _mm256_packs_epi32(i32[2], i32[3]);
+      __m256i p8 = _mm256_packs_epi16(p16a, p16b);
+      p8 = _mm256_permutevar8x32_epi32(p8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+      const size_t e = b * block + b32 * kQBlock;
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + e), p8);
+      s[e / kQBlock] = _mm_cvtsi128_si32(s4);
+    }
   }
 }
 

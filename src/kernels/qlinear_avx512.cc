@@ -55,7 +55,7 @@ void rows_q4_K_wide(const QDotArgs& a, const XRows& x, float* y, size_t r0, size
       }
       const size_t b0 = sb * 8;
       for (int i = 0; i < M; ++i) {
-        const __m256 dx = _mm256_loadu_ps(x.d + i * x.nb + b0);
+        const __m256 dx = _mm256_loadu_ps(x.d + i * x.nd + b0);
         const __m256i sx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.s + i * x.nb + b0));
         corr[i] = _mm256_fmadd_ps(_mm256_mul_ps(dm, dx), _mm256_cvtepi32_ps(sx), corr[i]);
         const __m512 s = _mm512_castps256_ps512(_mm256_mul_ps(dsc, dx));
@@ -107,7 +107,7 @@ void rows_q6_K_wide(const QDotArgs& a, const XRows& x, float* y, size_t r0, size
       for (int p = 0; p < 4; ++p) sp[p] = _mm512_permutexvar_ps(idx_s[p], dsc);
       const size_t b0 = sb * 8;
       for (int i = 0; i < M; ++i) {
-        const __m512 dx = _mm512_castps256_ps512(_mm256_loadu_ps(x.d + i * x.nb + b0));
+        const __m512 dx = _mm512_castps256_ps512(_mm256_loadu_ps(x.d + i * x.nd + b0));
         for (int p = 0; p < 4; ++p) {
           const __m512i xv = _mm512_loadu_si512(x.qb(i, b0 + 2 * p));
           // Stored q is 0..63 for q - 32: subtract 32 * (sum of x) per lane.
@@ -181,6 +181,10 @@ void rows_q4_0_best(const QDotArgs& a, const XRows& x, float* y, size_t r0, size
 template <int M>
 void rows_q4_K_best(const QDotArgs& a, const XRows& x, float* y, size_t r0, size_t r1) {
   rows_q4_K_wide<M>(a, x, y, r0, r1);
+}
+template <int M>
+void rows_q5_K_best(const QDotArgs& a, const XRows& x, float* y, size_t r0, size_t r1) {
+  rows_q5_K<M>(a, x, y, r0, r1);
 }
 template <int M>
 void rows_q6_K_best(const QDotArgs& a, const XRows& x, float* y, size_t r0, size_t r1) {

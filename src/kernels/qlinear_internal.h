@@ -14,7 +14,10 @@
 // into the panel layout of linear.cc and runs its GEMM micro-kernel over all
 // rows of x: bf16 panels (vdpbf16ps) for block-quantized and bf16 weights
 // where AVX512_BF16 exists, packed 16 rows at a time by
-// pack_bf16_pairs_avx512; f32 panels otherwise.
+// pack_bf16_pairs_avx512; f32 panels otherwise -- except q4_K and q6_K
+// without AVX512_BF16 (prefill_int8): x is quantized as in decode and W's
+// levels are unpacked to bytes, so the products are pmaddubsw (32
+// multiply-adds per instruction against the f32 FMA's 8), see gemm_q4_K_avx2.
 #pragma once
 
 #include <cstddef>
@@ -28,13 +31,25 @@ namespace keel::kernels::detail {
 inline constexpr size_t kQDotMaxRows = 8;
 inline constexpr size_t kQBlock = 32;
 
-// x quantized to int8 blocks of 32: row i's block b is q[i * k + 32 b ...],
-// d[i * nb + b], s[i * nb + b] (nb = k / 32).
+// x quantized to int8: row i's element j is q[i * k + j]; one scale per
+// `block` elements (32, or 256 for the K-quants' decode on AVX2, see
+// decode_x_superblocks): d[i * (k / block) + j / block]; s[i * (k / 32) + b]
+// is the sum of q over the 32 elements of block b (whatever `block` is).
+inline constexpr size_t kQSuperBlock = 256;
 struct QBlocksX {
   const int8_t* q;
   const float* d;
   const int32_t* s;
+  size_t block = kQBlock;
 };
+
+// Decode-shaped calls on q4_K / q5_K / q6_K quantize x with one scale per
+// 256-element super-block (as llama.cpp's q8_K) where the AVX2 kernels run
+// (kernel ISA AVX2, or AVX-512 without VNNI): a super-block's block products
+// then sum in int32, with the 6-bit block scales applied by pmaddwd, and one
+// f32 FMA per super-block instead of one per 32 elements (bench_qlinear, Zen
+// 3: ~1.4x). The VNNI kernels keep blocks of 32.
+bool decode_x_superblocks(DType type);
 
 struct QDotArgs {
   DType type;
@@ -62,10 +77,51 @@ void pack_bf16_pairs_avx512(const float* const rows[16], size_t kc, uint16_t* ds
 // false for other types (the caller falls back to dequantize_row).
 bool dequantize_row_avx512(DType type, const uint8_t* src, float* y, size_t n);
 
-// x row (k floats, k % 32 == 0) -> q (k int8), d and s (k / 32 each). The
+// Prefill of q4_K and q6_K weights on int8 activations: under the current
+// kernel ISA, m > kQDotMaxRows, no AVX512_BF16 (which takes the bf16 panels).
+bool prefill_int8(DType type, size_t m);
+
+// The prefill panels: 16 W rows (columns of y), k elements each; rows past
+// `cols` are zeros. Each 32-bit word of q holds 4 consecutive elements of one
+// row; per 4-element step, rows 0-7 then 8-15 (two 32-byte vectors).
+inline constexpr size_t kKPanel = 16;
+// q4_K: q [k / 4][16][4] levels 0..15; dsc [k / 32][16] floats, d * scale of
+// each 32-element sub-block; dm [k / 32][16] floats, dmin * min.
+inline size_t q4_K_panel_bytes(size_t k) { return k * kKPanel + 2 * (k / kQBlock) * kKPanel * sizeof(float); }
+// q6_K: q [k / 4][16][4] int8 levels - 32 (-32..31); sc [k / 16][16][2] int16,
+// each 16-element sub-block's scale twice (a pmaddwd operand); corr [k / 32][16]
+// int32, 128 * sum over the 32-block of scale * (level - 32); d [k / 256][16].
+inline size_t q6_K_panel_bytes(size_t k) {
+  return k * kKPanel + (k / 16) * kKPanel * 4 + (k / kQBlock) * kKPanel * 4 + (k / 256) * kKPanel * 4;
+}
+void pack_q4_K_panel_avx2(const uint8_t* w, size_t row_bytes, size_t cols, size_t k, uint8_t* panel);
+void pack_q6_K_panel_avx2(const uint8_t* w, size_t row_bytes, size_t cols, size_t k, uint8_t* panel);
+
+// y[i, c] for rows i in [m0, m1) of x and the panel's `cols` columns.
+//  q4_K: sum over 32-blocks b of dx[i, b] * (dsc[b, c] * sum(level x) - dm[b, c] * s[i, b]);
+//        the 4-bit x int8 products summed in int16 over a block (at most
+//        16 * 15 * 128 = 30720 in magnitude), then in f32.
+//  q6_K: x enters as x + 128 (unsigned: x.q holds x ^ 0x80), so pmaddubsw takes
+//        it against the signed levels: sum over b of dx[i, b] * d[c] *
+//        (sum over 16-sub-blocks of scale * sum((level - 32)(x + 128)) - corr[b, c]),
+//        products summed in int16 over 8 elements (at most 4 * 255 * 32 = 32640).
+struct KQuantGemmArgs {
+  QBlocksX x;  // rows of k int8 (and k / 32 d, s each)
+  size_t k;
+  const uint8_t* panel;
+  size_t cols;
+  float* y;  // column 0 of the panel
+  size_t ldy;
+};
+void gemm_q4_K_avx2(const KQuantGemmArgs& a, size_t m0, size_t m1);
+void gemm_q6_K_avx2(const KQuantGemmArgs& a, size_t m0, size_t m1);
+
+// x row (k floats, k % block == 0) -> q (k int8), d (k / block) and s (k / 32). The
 // scalar form in qlinear.cc is the definition; the vector forms give the same
 // bits (same float operations, round-half-even conversion).
-void quantize_x_blocks_scalar(const float* x, size_t k, int8_t* q, float* d, int32_t* s);
-void quantize_x_blocks_avx2(const float* x, size_t k, int8_t* q, float* d, int32_t* s);
+// `block` (32 or 256) elements per scale, as QBlocksX.
+void quantize_x_blocks_scalar(const float* x, size_t k, int8_t* q, float* d, int32_t* s,
+                              size_t block = kQBlock);
+void quantize_x_blocks_avx2(const float* x, size_t k, int8_t* q, float* d, int32_t* s, size_t block = kQBlock);
 
 }  // namespace keel::kernels::detail

@@ -14,6 +14,11 @@
 //  * prefill (m > kQDotMaxRows) on block-quantized or bf16 weights with
 //    AVX512_BF16: x and W rounded to bf16 (8 significant bits), each off by <= 2^-8 relative, so
 //    |err| <= 2 * 2^-8 * sum_j |w_j x_j| (+ the f32 term).
+//    Where decode quantizes x per 256-element super-block
+//    (detail::decode_x_superblocks: K-quants without VNNI), the same bound
+//    with d over 256 elements.
+//  * prefill on q4_K / q6_K without AVX512_BF16 (detail::prefill_int8): x in
+//    int8 blocks of 32, the same bound.
 //  * fast vs scalar twin: the same sum in another order: 1e-5 * sum |w_j x_j|.
 #include "kernels/qlinear.h"
 
@@ -84,23 +89,27 @@ void check(DType t, Isa isa, Shape s, ThreadPool* pool, uint32_t seed) {
   // Uneven magnitudes across blocks, as real activations have.
   for (size_t i = 0; i < x.size(); i += 97) x[i] *= 20.0f;
   std::vector<float> y(s.m * ldy, -7.0f), ys(s.m * ldy, -7.0f);
-  bool bf16_path = false;
+  bool bf16_path = false, int8_prefill = false, x_super = false;
   {
     // The twin rounds as the path taken under this ISA does.
     ScopedKernelIsa scoped(isa);
     qlinear(x.data(), s.m, ldx, *qm, y.data(), ldy, pool);
     qlinear_scalar(x.data(), s.m, ldx, *qm, ys.data(), ldy);
     bf16_path = s.m > kDotMaxRows && (dtype_info(t).quantized || t == DType::BF16) && kernel_has_avx512_bf16();
+    int8_prefill = detail::prefill_int8(t, s.m);
+    x_super = s.m <= kDotMaxRows && detail::decode_x_superblocks(t);
   }
+  // Elements per x scale where x is quantized.
+  const size_t xblock = x_super ? 256 : 32;
 
-  const bool xq = dtype_info(t).quantized && s.m <= kDotMaxRows;
+  const bool xq = (dtype_info(t).quantized && s.m <= kDotMaxRows) || int8_prefill;
   int bad = 0;
   for (size_t i = 0; i < s.m; ++i) {
     const float* xi = x.data() + i * ldx;
     for (size_t r = 0; r < s.n; ++r) {
       double ref = 0, abs_sum = 0, xq_bound = 0;
-      for (size_t b = 0; b < s.k; b += 32) {
-        const size_t e = std::min(s.k, b + 32);
+      for (size_t b = 0; b < s.k; b += xblock) {
+        const size_t e = std::min(s.k, b + xblock);
         double amax = 0, wsum = 0;
         for (size_t j = b; j < e; ++j) {
           const double wj = w.deq[r * s.k + j];
@@ -190,7 +199,7 @@ TEST(QLinear, VectorDequantizeIsBitIdentical) {
 TEST(QLinear, GridAllTypesAllIsas) {
   ThreadPool pool(2);
   uint32_t seed = 1;
-  const size_t ms[] = {1, 2, 3, 4, 5, 8, 9, 13, 100};
+  const size_t ms[] = {1, 2, 3, 4, 5, 8, 9, 11, 14, 100};
   const size_t ns[] = {1, 17, 70};
   for (DType t : kTypes) {
     for (Isa isa : available_isas()) {
