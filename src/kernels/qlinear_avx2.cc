@@ -16,6 +16,9 @@ inline __m256i dot_u8s8(__m256i u, __m256i s) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
 }
 
+// Software prefetch in the decode kernels (see prefetch_w).
+constexpr bool kPrefetchW = true;
+
 #include "kernels/qlinear_dot.inc"
 
 template <int M>
@@ -44,6 +47,7 @@ void rows_k_sb(const QDotArgs& a, const XRows& x, float* y, size_t r0, size_t r1
     for (int i = 0; i < M; ++i) acc[i] = corr[i] = _mm256_setzero_ps();
     for (size_t sb = 0; sb < nsb; ++sb) {
       const uint8_t* blk = wr + sb * kB;
+      prefetch_w(blk, kB);
       uint64_t sc, mn;
       unpack_q4_K_scales(blk + 4, &sc, &mn);
       // The 8 six-bit scales as int16, in both 128-bit lanes.
@@ -94,6 +98,7 @@ void rows_q6_K_sb(const QDotArgs& a, const XRows& x, float* y, size_t r0, size_t
     for (int i = 0; i < M; ++i) acc[i] = _mm256_setzero_ps();
     for (size_t sb = 0; sb < nsb; ++sb) {
       const uint8_t* blk = wr + sb * kB;
+      prefetch_w(blk, kB);
       const uint8_t* ql = blk;
       const uint8_t* qh = blk + 128;
       const int8_t* sc = reinterpret_cast<const int8_t*>(blk + 192);

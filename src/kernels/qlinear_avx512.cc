@@ -17,6 +17,10 @@ inline __m256i dot_u8s8(__m256i u, __m256i s) {
   return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s);
 }
 
+// No software prefetch in the decode kernels (see prefetch_w): it was measured
+// on an AVX2-only machine; the AVX-512 ones have not been measured with it.
+constexpr bool kPrefetchW = false;
+
 #include "kernels/qlinear_dot.inc"
 
 // 512-bit kernels for the K-quants: two 32-element blocks per vpdpbusd, the
