@@ -49,7 +49,8 @@ bool detail::decode_x_superblocks(DType t) {
 }
 
 bool detail::prefill_int8(DType t, size_t m) {
-  return m > detail::kQDotMaxRows && (t == DType::Q4_K || t == DType::Q6_K) && kernel_isa() != Isa::Scalar && !kernel_has_avx512_bf16();
+  return m > detail::kQDotMaxRows && (t == DType::Q4_K || t == DType::Q6_K) && kernel_isa() != Isa::Scalar &&
+         !kernel_has_avx512_bf16();
 }
 
 namespace {

@@ -51,7 +51,8 @@ void rows_k_sb(const QDotArgs& a, const XRows& x, float* y, size_t r0, size_t r1
       uint64_t sc, mn;
       unpack_q4_K_scales(blk + 4, &sc, &mn);
       // The 8 six-bit scales as int16, in both 128-bit lanes.
-      const __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<long long>(sc))));
+      const __m256i sc16 =
+          _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<long long>(sc))));
       const __m256 dm = _mm256_mul_ps(_mm256_set1_ps(half_to_float(blk + 2)), u8x8_to_ps(mn));
       const float d = half_to_float(blk);
       __m256i lo[4], hi[4];
@@ -105,7 +106,8 @@ void rows_q6_K_sb(const QDotArgs& a, const XRows& x, float* y, size_t r0, size_t
       __m256i sum[M];
       for (int i = 0; i < M; ++i) sum[i] = _mm256_setzero_si256();
       for (int h = 0; h < 2; ++h, ql += 64, qh += 32, sc += 8) {
-        const __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc))));
+        const __m256i sc16 = _mm256_broadcastsi128_si256(
+            _mm_cvtepi8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc))));
         const __m256i l0 = load32(ql), l1 = load32(ql + 32), hb = load32(qh);
         __m256i q[4];
         q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(hb, 4), m30));
