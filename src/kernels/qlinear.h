@@ -15,9 +15,11 @@
 // Rounding of the fast paths (the scalar twin rounds the same way for the
 // kernel ISA in effect, see kernel_isa()):
 //  * m <= 8, block-quantized types: x is quantized to int8 in blocks of 32
-//    (scale max|x| / 127, round half to even), integer block dot products;
-//    the same for m > 8 on q4_K and q6_K where there is no AVX512_BF16
-//    (pmaddubsw on the unpacked levels: about 2x the f32 GEMM on AVX2);
+//    (scale max|x| / 127, round half to even), integer block dot products --
+//    in blocks of 256 for q4_K / q5_K / q6_K where the AVX2 kernels run (as
+//    llama.cpp's q8_K); x in blocks of 32 for m > 8 on q4_K and q6_K where
+//    there is no AVX512_BF16 (pmaddubsw on the unpacked levels: about 2x the
+//    f32 GEMM on AVX2);
 //  * m > 8, the same types and bf16, with AVX512_BF16: x and dequantized W
 //    rounded to bf16, f32 accumulation;
 //  * otherwise f32 x and f32 (dequantized) W.

@@ -9,13 +9,14 @@
 //    blocks of 32 (QBlocksX: q = round_half_even(x / d), d = max|x| / 127 of
 //    the block, s = sum of q), and each 32-element block product is an integer
 //    dot product (vpdpbusd with VNNI, pmaddubsw + pmaddwd on AVX2) scaled in
-//    f32 by the weight block's scale(s) times d.
+//    f32 by the weight block's scale(s) times d. The K-quants on the AVX2
+//    kernels take x in super-blocks of 256 instead (decode_x_superblocks).
 // Larger m (prefill) dequantizes panels of W (32 rows on AVX-512, 16 on AVX2)
 // into the panel layout of linear.cc and runs its GEMM micro-kernel over all
 // rows of x: bf16 panels (vdpbf16ps) for block-quantized and bf16 weights
 // where AVX512_BF16 exists, packed 16 rows at a time by
 // pack_bf16_pairs_avx512; f32 panels otherwise -- except q4_K and q6_K
-// without AVX512_BF16 (prefill_int8): x is quantized as in decode and W's
+// without AVX512_BF16 (prefill_int8): x is quantized in blocks of 32 and W's
 // levels are unpacked to bytes, so the products are pmaddubsw (32
 // multiply-adds per instruction against the f32 FMA's 8), see gemm_q4_K_avx2.
 #pragma once
