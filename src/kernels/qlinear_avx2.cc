@@ -78,6 +78,20 @@ void rows_k_sb(const QDotArgs& a, const XRows& x, float* y, size_t r0, size_t r1
   }
 }
 
+// q6_K's signed levels q - 32 (-32..31) of one 128-element half of a
+// super-block (ql: its 64 bytes of low bits, qh: its 32 bytes of high bits):
+// w[g] = elements 32 g .. 32 g + 31.
+inline void q6_K_levels(const uint8_t* ql, const uint8_t* qh, __m256i (&w)[4]) {
+  const __m256i m4 = _mm256_set1_epi8(0x0f), m30 = _mm256_set1_epi8(0x30), off = _mm256_set1_epi8(32);
+  const __m256i l0 = load32(ql), l1 = load32(ql + 32), hb = load32(qh);
+  w[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(hb, 4), m30));
+  w[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(hb, 2), m30));
+  w[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(hb, m30));
+  w[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                         _mm256_and_si256(_mm256_srli_epi16(hb, 2), m30));
+  for (int g = 0; g < 4; ++g) w[g] = _mm256_sub_epi8(w[g], off);
+}
+
 // q6_K: x = d * sc[j] * (q - 32) over sub-blocks j of 16; q = 4 bits of ql |
 // 2 bits of qh. Per 128 elements: ql[0..63], qh[0..31], 8 scales. Each
 // 32-element group g is the signed product |w| * sign(x, w) (w = q - 32), its
@@ -86,7 +100,6 @@ template <int M>
 void rows_q6_K_sb(const QDotArgs& a, const XRows& x, float* y, size_t r0, size_t r1) {
   constexpr size_t kB = 210;
   const size_t nsb = a.k / kQSuperBlock;
-  const __m256i m4 = _mm256_set1_epi8(0x0f), m30 = _mm256_set1_epi8(0x30), off = _mm256_set1_epi8(32);
   // pshufb masks: int16 2g of the scales in the low lane, 2g + 1 in the high.
   __m256i pick[4];
   for (int g = 0; g < 4; ++g) {
@@ -108,16 +121,11 @@ void rows_q6_K_sb(const QDotArgs& a, const XRows& x, float* y, size_t r0, size_t
       for (int h = 0; h < 2; ++h, ql += 64, qh += 32, sc += 8) {
         const __m256i sc16 = _mm256_broadcastsi128_si256(
             _mm_cvtepi8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc))));
-        const __m256i l0 = load32(ql), l1 = load32(ql + 32), hb = load32(qh);
-        __m256i q[4];
-        q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(hb, 4), m30));
-        q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(hb, 2), m30));
-        q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(hb, m30));
-        q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
-                               _mm256_and_si256(_mm256_srli_epi16(hb, 2), m30));
+        __m256i wg[4];
+        q6_K_levels(ql, qh, wg);
 #pragma GCC unroll 4
         for (int g = 0; g < 4; ++g) {
-          const __m256i w = _mm256_sub_epi8(q[g], off);
+          const __m256i w = wg[g];
           const __m256i aw = _mm256_sign_epi8(w, w);
           const __m256i scv = _mm256_shuffle_epi8(sc16, pick[g]);
           const size_t b = sb * 8 + h * 4 + g;
@@ -271,6 +279,13 @@ void q6_K_rows(const KQuantGemmArgs& a, size_t i0) {
   store_rows<R>(a, i0, acc);
 }
 
+// A super-block's 256 levels (bytes) into panel column c: 4 elements per
+// 32-bit word, one word per 4-element step (see kKPanel).
+inline void put_levels(const void* levels, size_t sb, size_t c, uint8_t* panel) {
+  uint8_t* q = panel + (sb * 64 * kKPanel + c) * 4;
+  for (size_t st = 0; st < 64; ++st) std::memcpy(q + st * kKPanel * 4, static_cast<const uint8_t*>(levels) + 4 * st, 4);
+}
+
 }  // namespace
 
 void pack_q4_K_panel_avx2(const uint8_t* w, size_t row_bytes, size_t cols, size_t k, uint8_t* panel) {
@@ -298,8 +313,7 @@ void pack_q4_K_panel_avx2(const uint8_t* w, size_t row_bytes, size_t cols, size_
         _mm256_store_si256(reinterpret_cast<__m256i*>(levels + 64 * ch), lo[ch]);
         _mm256_store_si256(reinterpret_cast<__m256i*>(levels + 64 * ch + 32), hi[ch]);
       }
-      uint8_t* q = panel + (sb * 64 * kKPanel + c) * 4;
-      for (size_t st = 0; st < 64; ++st) std::memcpy(q + st * kKPanel * 4, levels + 4 * st, 4);
+      put_levels(levels, sb, c, panel);
     }
   }
 }
@@ -310,22 +324,15 @@ void pack_q6_K_panel_avx2(const uint8_t* w, size_t row_bytes, size_t cols, size_
   int32_t* corr = reinterpret_cast<int32_t*>(sc + (k / 16) * kKPanel * 2);
   float* dd = reinterpret_cast<float*>(corr + (k / kQBlock) * kKPanel);
   if (cols < kKPanel) std::memset(panel, 0, q6_K_panel_bytes(k));
-  int8_t levels[256];
+  alignas(32) int8_t levels[256];
   for (size_t c = 0; c < cols; ++c) {
     for (size_t sb = 0; sb < k / 256; ++sb) {
       const uint8_t* blk = w + c * row_bytes + sb * kB;
-      const uint8_t* ql = blk;
-      const uint8_t* qh = blk + 128;
       const int8_t* scales = reinterpret_cast<const int8_t*>(blk + 192);
       for (int h = 0; h < 2; ++h) {
-        for (int l = 0; l < 32; ++l) {
-          const uint8_t lo = ql[64 * h + l], hi = ql[64 * h + l + 32], b = qh[32 * h + l];
-          int8_t* y = levels + 128 * h + l;
-          y[0] = static_cast<int8_t>(((lo & 0xf) | ((b & 3) << 4)) - 32);
-          y[32] = static_cast<int8_t>(((hi & 0xf) | (((b >> 2) & 3) << 4)) - 32);
-          y[64] = static_cast<int8_t>(((lo >> 4) | (((b >> 4) & 3) << 4)) - 32);
-          y[96] = static_cast<int8_t>(((hi >> 4) | (((b >> 6) & 3) << 4)) - 32);
-        }
+        __m256i wg[4];
+        q6_K_levels(blk + 64 * h, blk + 128 + 32 * h, wg);
+        for (int g = 0; g < 4; ++g) _mm256_store_si256(reinterpret_cast<__m256i*>(levels + 128 * h + 32 * g), wg[g]);
       }
       dd[sb * kKPanel + c] = half_to_float(blk + 208);
       for (size_t j = 0; j < 16; ++j) {
@@ -336,8 +343,7 @@ void pack_q6_K_panel_avx2(const uint8_t* w, size_t row_bytes, size_t cols, size_
         if (j % 2 == 0) corr[(sub / 2) * kKPanel + c] = 0;
         corr[(sub / 2) * kKPanel + c] += 128 * scales[j] * lsum;
       }
-      uint8_t* q = panel + (sb * 64 * kKPanel + c) * 4;
-      for (size_t st = 0; st < 64; ++st) std::memcpy(q + st * kKPanel * 4, levels + 4 * st, 4);
+      put_levels(levels, sb, c, panel);
     }
   }
 }
