@@ -550,6 +550,10 @@ std::span<const uint8_t> GgufFile::bytes(const GgufTensorInfo& t) const {
   return bytes_.subspan(static_cast<size_t>(data_offset_ + t.offset), static_cast<size_t>(t.nbytes));
 }
 
+void GgufFile::drop_resident() const {
+  if (file_) file_->drop_resident();
+}
+
 ConstTensorView GgufFile::view(const GgufTensorInfo& t) const {
   return ConstTensorView{t.dtype, t.shape, bytes(t).data()};
 }

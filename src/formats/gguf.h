@@ -125,6 +125,12 @@ class GgufFile {
   ConstTensorView view(const GgufTensorInfo& t) const;
   std::span<const uint8_t> bytes(const GgufTensorInfo& t) const;
 
+  // Drops the mapping's resident pages (MappedFile::drop_resident; no-op for
+  // parse()): after a loader has copied what it keeps, so that the pages it
+  // read stop counting in the process's RSS. Views stay valid (pages fault
+  // back in from the file).
+  void drop_resident() const;
+
  private:
   std::unique_ptr<MappedFile> file_;
   std::span<const uint8_t> bytes_;

@@ -43,9 +43,10 @@ bool prefill_bf16(DType t, size_t m) {
 
 }  // namespace
 
-bool detail::decode_x_superblocks(DType t) {
-  return (t == DType::Q4_K || t == DType::Q5_K || t == DType::Q6_K) && kernel_isa() != Isa::Scalar &&
-         !kernel_has_avx512_vnni();
+bool detail::decode_x_superblocks(DType t, QLayout layout) {
+  if (kernel_isa() == Isa::Scalar) return false;
+  return layout == QLayout::Q4_K_X8 ||
+         ((t == DType::Q4_K || t == DType::Q5_K || t == DType::Q6_K) && !kernel_has_avx512_vnni());
 }
 
 bool detail::prefill_int8(DType t, size_t m) {
@@ -76,8 +77,8 @@ struct XScratch {
 };
 
 // Activation block of the decode path for these weights.
-size_t decode_x_block(DType t) {
-  return detail::decode_x_superblocks(t) ? detail::kQSuperBlock : detail::kQBlock;
+size_t decode_x_block(const QuantMatrix& w) {
+  return detail::decode_x_superblocks(w.type(), w.layout()) ? detail::kQSuperBlock : detail::kQBlock;
 }
 
 // The scalar twin, rows [r0, r1) of W. It rounds as the path qlinear takes
@@ -99,15 +100,16 @@ void rows_scalar(const float* x, size_t m, size_t ldx, const QuantMatrix& w, flo
       for (size_t j = 0; j < k; ++j) xdq[i * k + j] = round_bf16(x[i * ldx + j]);
   }
   if (xq) {
-    const size_t block = m <= detail::kQDotMaxRows ? decode_x_block(w.type()) : detail::kQBlock;
+    const size_t block = m <= detail::kQDotMaxRows ? decode_x_block(w) : detail::kQBlock;
     xs.quantize(x, m, ldx, k, false, block);
     xdq.resize(m * k);
     for (size_t i = 0; i < m; ++i)
       for (size_t j = 0; j < k; ++j) xdq[i * k + j] = xs.d[i * (k / block) + j / block] * xs.q[i * k + j];
   }
+  std::vector<uint8_t> scratch;
   for (size_t r = r0; r < r1; ++r) {
     // Cannot fail: view() checked the type and that k is whole blocks.
-    (void)dequantize_row(w.type(), w.data() + r * w.row_bytes(), row.data(), static_cast<int64_t>(k));
+    (void)dequantize_row(w.type(), w.rows(r, 1, scratch), row.data(), static_cast<int64_t>(k));
     if (bf16)
       for (float& v : row) v = round_bf16(v);
     for (size_t i = 0; i < m; ++i) {
@@ -131,8 +133,12 @@ void qlinear_scalar_pool(const float* x, size_t m, size_t ldx, const QuantMatrix
 void qlinear_dot(const float* x, size_t m, size_t ldx, const QuantMatrix& w, float* y, size_t ldy,
                  ThreadPool* pool, bool vnni) {
   thread_local XScratch xs;
-  detail::QDotArgs a{w.type(), w.data(), w.row_bytes(), w.k(), m, x, ldx, {}, y, ldy};
-  if (quantized_x(w.type())) a.xq = xs.quantize(x, m, ldx, w.k(), true, decode_x_block(w.type()));
+  detail::QDotArgs a{w.type(), w.layout(), w.data(), w.row_bytes(), w.k(), m, x, ldx, {}, y, ldy};
+  if (quantized_x(w.type())) a.xq = xs.quantize(x, m, ldx, w.k(), true, decode_x_block(w));
+  // The interleaved q4_K has only the AVX2 kernel (any AVX-512 CPU runs it),
+  // on whole groups of 8 rows.
+  const bool x8 = w.layout() == QLayout::Q4_K_X8;
+  if (x8) vnni = false;
   struct Ctx {
     const detail::QDotArgs* a;
     size_t n, rows_per_task;
@@ -141,7 +147,8 @@ void qlinear_dot(const float* x, size_t m, size_t ldx, const QuantMatrix& w, flo
   // About 8 tasks per thread (the machine is shared: a slow thread takes
   // fewer), at least 16 rows each.
   const size_t threads = pool ? static_cast<size_t>(pool->num_threads()) : 1;
-  const size_t per = std::max<size_t>(16, (w.n() + 8 * threads - 1) / (8 * threads));
+  size_t per = std::max<size_t>(16, (w.n() + 8 * threads - 1) / (8 * threads));
+  if (x8) per = (per + 7) / 8 * 8;
   Ctx ctx{&a, w.n(), per, vnni};
   auto run = [](void* p, size_t t) {
     const Ctx& c = *static_cast<const Ctx*>(p);
@@ -161,6 +168,7 @@ void pack_bf16_panels(const QuantMatrix& w, size_t n0, size_t cols, size_t padde
   const size_t k = w.k(), block = dtype_info(w.type()).block_elems;
   const size_t kc = k % 256 == 0 && 256 % block == 0 ? 256 : detail::kQBlock;
   const size_t chunk_bytes = static_cast<size_t>(*dtype_row_bytes(w.type(), static_cast<int64_t>(kc)));
+  thread_local std::vector<uint8_t> scratch;
   alignas(64) float buf[16][256];
   const float* rows[16];
   for (size_t c = 0; c < 16; ++c) rows[c] = buf[c];
@@ -169,9 +177,10 @@ void pack_bf16_panels(const QuantMatrix& w, size_t n0, size_t cols, size_t padde
     for (size_t c = live; c < 16; ++c) std::memset(buf[c], 0, sizeof(buf[c]));
     // Column j0 + c of panel q sits at word 2 (j0 % panel + c) of each pair row.
     uint16_t* dst = pw + (j0 / panel) * k * panel + (j0 % panel) * 2;
+    const uint8_t* wr = live ? w.rows(n0 + j0, live, scratch) : nullptr;
     for (size_t k0 = 0; k0 < k; k0 += kc) {
       for (size_t c = 0; c < live; ++c) {
-        const uint8_t* src = w.data() + (n0 + j0 + c) * w.row_bytes() + (k0 / kc) * chunk_bytes;
+        const uint8_t* src = wr + c * w.row_bytes() + (k0 / kc) * chunk_bytes;
         if (!detail::dequantize_row_avx512(w.type(), src, buf[c], kc))
           (void)dequantize_row(w.type(), src, buf[c], static_cast<int64_t>(kc));
       }
@@ -214,8 +223,10 @@ void qlinear_gemm(const float* x, size_t m, size_t ldx, const QuantMatrix& w, fl
       pack_bf16_panels(*c.w, n0, cols, padded, c.panel, reinterpret_cast<uint16_t*>(pw));
     } else {
       std::memset(pw, 0, w_bytes);
+      thread_local std::vector<uint8_t> scratch;
+      const uint8_t* wr = c.w->rows(n0, cols, scratch);
       for (size_t j = 0; j < cols; ++j) {
-        (void)dequantize_row(c.w->type(), c.w->data() + (n0 + j) * c.w->row_bytes(), row, static_cast<int64_t>(k));
+        (void)dequantize_row(c.w->type(), wr + j * c.w->row_bytes(), row, static_cast<int64_t>(k));
         const size_t q = j / c.panel, col = j % c.panel;
         if (c.bf16) {
           uint16_t* pp = reinterpret_cast<uint16_t*>(pw) + q * kp * c.panel;
@@ -275,9 +286,14 @@ void qlinear_gemm_kquant(const float* x, size_t m, size_t ldx, const QuantMatrix
     thread_local std::vector<uint8_t> buf;
     if (buf.size() < bytes + 64) buf.resize(bytes + 64);
     uint8_t* panel = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(buf.data()) + 63) / 64 * 64);
-    const uint8_t* w0 = c.w->data() + n0 * c.w->row_bytes();
-    if (c.q6) detail::pack_q6_K_panel_avx2(w0, c.w->row_bytes(), cols, k, panel);
-    else detail::pack_q4_K_panel_avx2(w0, c.w->row_bytes(), cols, k, panel);
+    if (c.w->layout() == QLayout::Q4_K_X8) {
+      const size_t group_bytes = k / detail::kQSuperBlock * detail::kQ4KX8GroupBytes;
+      detail::pack_q4_K_x8_panel_avx2(c.w->data() + n0 / 8 * group_bytes, cols, k, panel);
+    } else if (c.q6) {
+      detail::pack_q6_K_panel_avx2(c.w->data() + n0 * c.w->row_bytes(), c.w->row_bytes(), cols, k, panel);
+    } else {
+      detail::pack_q4_K_panel_avx2(c.w->data() + n0 * c.w->row_bytes(), c.w->row_bytes(), cols, k, panel);
+    }
     const detail::KQuantGemmArgs g{{c.q, c.d, c.s}, k, panel, cols, c.y + n0, c.ldy};
     if (c.q6) detail::gemm_q6_K_avx2(g, 0, c.m);
     else detail::gemm_q4_K_avx2(g, 0, c.m);
@@ -328,15 +344,32 @@ Result<QuantMatrix> QuantMatrix::view(DType type, const void* data, size_t n, si
   return q;
 }
 
+bool QuantMatrix::repacks(DType type) {
+  return type == DType::Q4_K && kernel_isa() != Isa::Scalar && !kernel_has_avx512_vnni();
+}
+
 Result<QuantMatrix> QuantMatrix::prepare(DType type, const void* data, size_t n, size_t k) {
   auto v = view(type, data, n, k);
   if (!v.ok()) return v.status();
-  auto buf = AlignedBuffer::allocate(v->bytes());
+  const bool x8 = repacks(type);
+  auto buf = AlignedBuffer::allocate(x8 ? detail::q4_K_x8_bytes(n, k) : v->bytes());
   if (!buf.ok()) return buf.status();
-  std::memcpy(buf->data(), data, v->bytes());
+  if (x8) {
+    detail::repack_q4_K_x8(static_cast<const uint8_t*>(data), v->row_bytes(), n, k, buf->data());
+    v->layout_ = QLayout::Q4_K_X8;
+  } else {
+    std::memcpy(buf->data(), data, v->bytes());
+  }
   v->owned_ = std::move(*buf);
   v->data_ = v->owned_.data();
   return v;
+}
+
+const uint8_t* QuantMatrix::rows(size_t r0, size_t count, std::vector<uint8_t>& scratch) const {
+  if (layout_ == QLayout::Rows) return data_ + r0 * row_bytes_;
+  if (scratch.size() < count * row_bytes_) scratch.resize(count * row_bytes_);
+  detail::unpack_q4_K_x8(data_, k_, r0, count, scratch.data());
+  return scratch.data();
 }
 
 void qlinear_scalar(const float* x, size_t m, size_t ldx, const QuantMatrix& w, float* y,

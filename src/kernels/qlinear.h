@@ -27,6 +27,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "core/buffer.h"
 #include "core/dtype.h"
@@ -34,6 +35,11 @@
 #include "core/thread_pool.h"
 
 namespace keel::kernels {
+
+// How a QuantMatrix holds its rows: as stored (GGUF / safetensors row after
+// row), or q4_K with 8 rows interleaved per super-block for the AVX2 decode
+// kernel (see qlinear_internal.h: kQ4KX8GroupBytes).
+enum class QLayout : uint8_t { Rows, Q4_K_X8 };
 
 class QuantMatrix {
  public:
@@ -46,19 +52,33 @@ class QuantMatrix {
   // a whole number of blocks.
   static Result<QuantMatrix> view(DType type, const void* data, size_t n, size_t k);
 
-  // Like view, but the matrix may copy and repack the weights into the layout
-  // the fastest kernel wants (the result then owns its memory).
+  // Like view, but the result owns a copy of the weights, repacked into the
+  // layout the fastest kernel wants where that is not the stored one (see
+  // repacks).
   static Result<QuantMatrix> prepare(DType type, const void* data, size_t n, size_t k);
 
+  // Whether prepare() repacks weights of this type on this CPU: q4_K where the
+  // AVX2 decode kernels run (no AVX512-VNNI) -- 8 rows interleaved, which
+  // halves the decode's instructions per weight (bench_qlinear, Zen 3: ~2x on
+  // cached weights). Callers that can afford a copy (a model's linear layers)
+  // call prepare() for such types and view() otherwise.
+  static bool repacks(DType type);
+
   DType type() const { return type_; }
+  QLayout layout() const { return layout_; }
   size_t n() const { return n_; }
   size_t k() const { return k_; }
-  size_t row_bytes() const { return row_bytes_; }
-  const uint8_t* data() const { return data_; }  // the rows in storage layout
-  size_t bytes() const { return n_ * row_bytes_; }
+  size_t row_bytes() const { return row_bytes_; }  // in storage layout
+  size_t bytes() const { return n_ * row_bytes_; }  // in storage layout
+  const uint8_t* data() const { return data_; }     // in layout()
+
+  // `count` rows from r0 in storage layout: a pointer into the matrix, or (a
+  // repacked layout) into `scratch`, which they are unpacked into.
+  const uint8_t* rows(size_t r0, size_t count, std::vector<uint8_t>& scratch) const;
 
  private:
   DType type_ = DType::F32;
+  QLayout layout_ = QLayout::Rows;
   size_t n_ = 0, k_ = 0, row_bytes_ = 0;
   const uint8_t* data_ = nullptr;
   AlignedBuffer owned_;  // empty for a view

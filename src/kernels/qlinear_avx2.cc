@@ -4,6 +4,7 @@
 // activation quantizer.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -318,6 +319,47 @@ void pack_q4_K_panel_avx2(const uint8_t* w, size_t row_bytes, size_t cols, size_
   }
 }
 
+void pack_q4_K_x8_panel_avx2(const uint8_t* groups, size_t cols, size_t k, uint8_t* panel) {
+  const size_t nsb = k / kQSuperBlock, nb = k / kQBlock;
+  float* dsc = reinterpret_cast<float*>(panel + k * kKPanel);
+  float* dm = dsc + nb * kKPanel;
+  if (cols <= 8) std::memset(panel, 0, q4_K_panel_bytes(k));
+  const __m256i m4 = _mm256_set1_epi8(0x0f);
+  // Row r's min of block 2 p + t is byte 2 r + t of pair p's 16 bytes.
+  const __m128i even_odd = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+  for (size_t h = 0; h < (cols > 8 ? 2u : 1u); ++h) {  // rows 8 h .. 8 h + 7: one group
+    const uint8_t* wg = groups + h * nsb * kQ4KX8GroupBytes;
+    for (size_t sb = 0; sb < nsb; ++sb) {
+      const uint8_t* blk = wg + sb * kQ4KX8GroupBytes;
+      const __m256 d8 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk)));
+      const __m256 dm8 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16)));
+      for (size_t b = 0; b < 8; ++b) {
+        const size_t blk_i = sb * 8 + b;
+        const __m256 sc = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(
+            reinterpret_cast<const __m128i*>(blk + 32 + 8 * b))));
+        const __m128i mp = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 96 + 16 * (b / 2))),
+                                            even_odd);
+        const __m256 mn = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b % 2 ? _mm_srli_si128(mp, 8) : mp));
+        _mm256_storeu_ps(dsc + blk_i * kKPanel + 8 * h, _mm256_mul_ps(d8, sc));
+        _mm256_storeu_ps(dm + blk_i * kKPanel + 8 * h, _mm256_mul_ps(dm8, mn));
+        for (size_t j = 0; j < 4; ++j) {
+          const __m256i v = load32(blk + 160 + 128 * b + 32 * j);
+          uint8_t* q = panel + (blk_i * 8 + j) * 64 + 32 * h;  // step 8 blk_i + j, its half h
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(q), _mm256_and_si256(v, m4));
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + 4 * 64), _mm256_and_si256(_mm256_srli_epi16(v, 4), m4));
+        }
+      }
+    }
+  }
+  if (cols % 8 == 0) return;
+  // Rows of the last group past `cols` (padding, or rows the caller left out): zeros.
+  for (size_t st = 0; st < k / 4; ++st) std::memset(panel + st * 64 + 4 * cols, 0, 4 * (8 - cols % 8));
+  for (size_t b = 0; b < nb; ++b) {
+    std::memset(dsc + b * kKPanel + cols, 0, (8 - cols % 8) * sizeof(float));
+    std::memset(dm + b * kKPanel + cols, 0, (8 - cols % 8) * sizeof(float));
+  }
+}
+
 void pack_q6_K_panel_avx2(const uint8_t* w, size_t row_bytes, size_t cols, size_t k, uint8_t* panel) {
   constexpr size_t kB = 210;
   int16_t* sc = reinterpret_cast<int16_t*>(panel + k * kKPanel);
@@ -370,7 +412,116 @@ void gemm_q6_K_avx2(const KQuantGemmArgs& a, size_t m0, size_t m1) {
   rows_by_4<q6_K_rows<1>, q6_K_rows<2>, q6_K_rows<3>, q6_K_rows<4>>(a, m0, m1);
 }
 
-void qdot_rows_avx2(const QDotArgs& a, size_t r0, size_t r1) { qdot_rows_impl(a, r0, r1); }
+namespace {
+
+// q4_K in the Q4_K_X8 layout (qlinear_internal.h): rows i0 .. i0 + M - 1 of
+// x (in super-blocks of 256) against W rows [r0, r1), r0 a multiple of 8. Per
+// 32-block: the 8 rows' levels unpacked once (8 vectors), then per x row 8
+// pmaddubsw of 4 elements x 8 rows by broadcast x, summed in int16, and one
+// pmaddwd by the 8 rows' scales; the mins against x's block sums once per
+// super-block.
+template <int M>
+void rows_q4_K_x8(const QDotArgs& a, size_t i0, size_t r0, size_t r1) {
+  const size_t nsb = a.k / kQSuperBlock, nb = a.k / kQBlock;
+  const int8_t* xq = a.xq.q + i0 * a.k;
+  const float* xd = a.xq.d + i0 * nsb;
+  const int32_t* xs = a.xq.s + i0 * nb;
+  const __m256i m4 = _mm256_set1_epi8(0x0f);
+  // pshufb masks: scale byte 8 t + r (row r's scale of block 2 p + t, in the
+  // 16 bytes of block pair p) into int16 lanes 2 r and 2 r + 1.
+  __m256i pick[2];
+  for (int t = 0; t < 2; ++t) {
+    alignas(32) int8_t m[32];
+    for (int half = 0; half < 2; ++half) {
+      for (int r = 0; r < 4; ++r) {
+        m[16 * half + 4 * r] = m[16 * half + 4 * r + 2] = static_cast<int8_t>(8 * t + 4 * half + r);
+        m[16 * half + 4 * r + 1] = m[16 * half + 4 * r + 3] = static_cast<int8_t>(0x80);
+      }
+    }
+    pick[t] = load32(m);
+  }
+  for (size_t r = r0; r < r1; r += 8) {
+    const uint8_t* wg = a.w + (r / 8) * nsb * kQ4KX8GroupBytes;
+    __m256 acc[M];
+    for (int i = 0; i < M; ++i) acc[i] = _mm256_setzero_ps();
+    for (size_t sb = 0; sb < nsb; ++sb) {
+      const uint8_t* blk = wg + sb * kQ4KX8GroupBytes;
+      prefetch_w(blk, kQ4KX8GroupBytes);
+      __m256i isum[M];
+      for (int i = 0; i < M; ++i) isum[i] = _mm256_setzero_si256();
+#pragma GCC unroll 4
+      for (int p = 0; p < 4; ++p) {
+        const __m256i scp =
+            _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 32 + 16 * p)));
+#pragma GCC unroll 2
+        for (int t = 0; t < 2; ++t) {
+          const size_t b = 2 * p + t;
+          __m256i lo[4], hi[4];
+          for (int j = 0; j < 4; ++j) {
+            const __m256i v = load32(blk + 160 + 128 * b + 32 * j);
+            lo[j] = _mm256_and_si256(v, m4);
+            hi[j] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+          }
+          const __m256i sc = _mm256_shuffle_epi8(scp, pick[t]);
+          for (int i = 0; i < M; ++i) {
+            const int8_t* xb = xq + i * a.k + (sb * 8 + b) * kQBlock;
+            __m256i s16 = _mm256_setzero_si256();
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; ++j) {
+              int32_t x0, x1;
+              std::memcpy(&x0, xb + 4 * j, 4);
+              std::memcpy(&x1, xb + 16 + 4 * j, 4);
+              s16 = _mm256_add_epi16(s16, _mm256_add_epi16(_mm256_maddubs_epi16(lo[j], _mm256_set1_epi32(x0)),
+                                                            _mm256_maddubs_epi16(hi[j], _mm256_set1_epi32(x1))));
+            }
+            isum[i] = _mm256_add_epi32(isum[i], _mm256_madd_epi16(s16, sc));
+          }
+        }
+      }
+      const __m256 d8 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk)));
+      const __m256 dm8 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16)));
+      for (int i = 0; i < M; ++i) {
+        // x's 8 block sums as int16: 32-bit element 0, 1 | 4, 5 hold pairs 0, 1 | 2, 3.
+        const __m256i s32 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xs + i * nb + sb * 8));
+        const __m256i s16 = _mm256_packs_epi32(s32, s32);
+        __m256i msum = _mm256_setzero_si256();
+        for (int p = 0; p < 4; ++p) {
+          const __m256i sp = _mm256_permutevar8x32_epi32(s16, _mm256_set1_epi32(p < 2 ? p : p + 2));
+          const __m256i mn = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 96 + 16 * p)));
+          msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mn, sp));
+        }
+        const __m256 dx = _mm256_set1_ps(xd[i * nsb + sb]);
+        acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[i]), _mm256_mul_ps(d8, dx), acc[i]);
+        acc[i] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_mul_ps(dm8, dx), acc[i]);
+      }
+    }
+    const size_t live = std::min<size_t>(8, r1 - r);
+    for (int i = 0; i < M; ++i) {
+      float* y = a.y + (i0 + i) * a.ldy + r;
+      if (live == 8) {
+        _mm256_storeu_ps(y, acc[i]);
+      } else {
+        alignas(32) float t[8];
+        _mm256_store_ps(t, acc[i]);
+        std::memcpy(y, t, live * sizeof(float));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void qdot_rows_avx2(const QDotArgs& a, size_t r0, size_t r1) {
+  if (a.layout != QLayout::Q4_K_X8) return qdot_rows_impl(a, r0, r1);
+  for (size_t i0 = 0; i0 < a.m; i0 += 4) {
+    switch (a.m - i0 >= 4 ? 4 : a.m - i0) {
+      case 1: rows_q4_K_x8<1>(a, i0, r0, r1); break;
+      case 2: rows_q4_K_x8<2>(a, i0, r0, r1); break;
+      case 3: rows_q4_K_x8<3>(a, i0, r0, r1); break;
+      default: rows_q4_K_x8<4>(a, i0, r0, r1); break;
+    }
+  }
+}
 
 // Same operations as quantize_x_blocks_scalar: amax over the block, d =
 // amax / 127, id = 1 / d (0 when d == 0), q = round_half_even(x * id).

@@ -10,7 +10,9 @@
 //    the block, s = sum of q), and each 32-element block product is an integer
 //    dot product (vpdpbusd with VNNI, pmaddubsw + pmaddwd on AVX2) scaled in
 //    f32 by the weight block's scale(s) times d. The K-quants on the AVX2
-//    kernels take x in super-blocks of 256 instead (decode_x_superblocks).
+//    kernels take x in super-blocks of 256 instead (decode_x_superblocks);
+//    q4_K there runs on 8 rows interleaved (QLayout::Q4_K_X8, made by
+//    QuantMatrix::prepare).
 // Larger m (prefill) dequantizes panels of W (32 rows on AVX-512, 16 on AVX2)
 // into the panel layout of linear.cc and runs its GEMM micro-kernel over all
 // rows of x: bf16 panels (vdpbf16ps) for block-quantized and bf16 weights
@@ -25,6 +27,7 @@
 #include <cstdint>
 
 #include "core/dtype.h"
+#include "kernels/qlinear.h"
 
 namespace keel::kernels::detail {
 
@@ -50,11 +53,37 @@ struct QBlocksX {
 // then sum in int32, with the 6-bit block scales applied by pmaddwd, and one
 // f32 FMA per super-block instead of one per 32 elements (bench_qlinear, Zen
 // 3: ~1.4x). The VNNI kernels keep blocks of 32.
-bool decode_x_superblocks(DType type);
+// A q4_K matrix in the Q4_K_X8 layout always does (its kernel is AVX2's).
+bool decode_x_superblocks(DType type, QLayout layout = QLayout::Rows);
+
+// q4_K, 8 rows interleaved (QLayout::Q4_K_X8), for the AVX2 decode kernel:
+// row groups of 8 (the last one padded with zero rows), each k / 256 groups of
+// kQ4KX8GroupBytes, one per super-block, holding the 8 rows' super-blocks:
+//   [0, 16)      d of rows 0..7 (f16)
+//   [16, 32)     dmin of rows 0..7 (f16)
+//   [32, 96)     scales: byte 8 b + r = 6-bit scale of 32-block b of row r
+//   [96, 160)    mins: byte 16 p + 2 r + t = 6-bit min of 32-block 2 p + t of row r
+//   [160, 1184)  levels: 128 bytes per 32-block b, as 4 vectors j of 32 bytes;
+//                byte 4 r + e of vector j holds row r's level of element
+//                4 j + e of the block (low nibble) and of element 16 + 4 j + e
+//                (high nibble).
+// So one pmaddubsw multiplies 4 elements of 8 rows by 4 broadcast bytes of x,
+// and a block's 8 such products per row sum in int16 (at most 8 * 2 * 15 *
+// 128 = 30720 in magnitude) before one pmaddwd applies the 8 rows' scales.
+// The scales and mins take 128 bytes per group against 96 packed (1184 bytes
+// per 8 rows against 1152).
+inline constexpr size_t kQ4KX8GroupBytes = 1184;
+inline size_t q4_K_x8_bytes(size_t n, size_t k) { return (n + 7) / 8 * (k / kQSuperBlock) * kQ4KX8GroupBytes; }
+// rows: n rows of q4_K in storage layout, row_bytes apart -> out (q4_K_x8_bytes).
+void repack_q4_K_x8(const uint8_t* rows, size_t row_bytes, size_t n, size_t k, uint8_t* out);
+// The inverse, bit for bit: rows [r0, r0 + count) of a Q4_K_X8 matrix of row
+// length k -> out, in storage layout.
+void unpack_q4_K_x8(const uint8_t* packed, size_t k, size_t r0, size_t count, uint8_t* out);
 
 struct QDotArgs {
   DType type;
-  const uint8_t* w;  // W rows in storage layout
+  QLayout layout;
+  const uint8_t* w;  // W in `layout`
   size_t row_bytes;
   size_t k;
   size_t m;          // 1..kQDotMaxRows
@@ -65,7 +94,8 @@ struct QDotArgs {
   size_t ldy;
 };
 
-// y[i, r] for W rows r in [r0, r1) and every row i < m of x.
+// y[i, r] for W rows r in [r0, r1) and every row i < m of x. For Q4_K_X8
+// (AVX2 only), r0 is a multiple of 8.
 void qdot_rows_avx512(const QDotArgs& a, size_t r0, size_t r1);  // needs AVX512-VNNI
 void qdot_rows_avx2(const QDotArgs& a, size_t r0, size_t r1);
 
@@ -97,6 +127,10 @@ inline size_t q6_K_panel_bytes(size_t k) {
 }
 void pack_q4_K_panel_avx2(const uint8_t* w, size_t row_bytes, size_t cols, size_t k, uint8_t* panel);
 void pack_q6_K_panel_avx2(const uint8_t* w, size_t row_bytes, size_t cols, size_t k, uint8_t* panel);
+// The q4_K panel from the Q4_K_X8 layout: `groups` = the panel's first group
+// of 8 rows (the second follows when cols > 8), the same bytes as
+// pack_q4_K_panel_avx2 on those rows in storage layout.
+void pack_q4_K_x8_panel_avx2(const uint8_t* groups, size_t cols, size_t k, uint8_t* panel);
 
 // y[i, c] for rows i in [m0, m1) of x and the panel's `cols` columns.
 //  q4_K: sum over 32-blocks b of dx[i, b] * (dsc[b, c] * sum(level x) - dm[b, c] * s[i, b]);

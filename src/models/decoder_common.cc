@@ -46,7 +46,9 @@ Linear WeightLoader::linear(const std::string& weight, size_t out, size_t in, bo
   if (convert_to_ && is_float) type = *convert_to_;
   Result<kernels::QuantMatrix> m = Error("unset");
   if (!transposed && type == t->dtype) {
-    m = kernels::QuantMatrix::view(t->dtype, t->data, out, in);
+    // In place, unless the kernels want these weights repacked (a copy).
+    m = kernels::QuantMatrix::repacks(type) ? kernels::QuantMatrix::prepare(type, t->data, out, in)
+                                            : kernels::QuantMatrix::view(type, t->data, out, in);
   } else {
     if (!is_float) {
       errors_.push_back(str_cat("tensor '", weight, "': ", dtype_name(t->dtype), " cannot be ",
@@ -78,6 +80,7 @@ Linear WeightLoader::linear(const std::string& weight, size_t out, size_t in, bo
   }
   lin.w = std::move(m).value();
   bytes_ += lin.w.bytes();
+  copied_ = copied_ || lin.w.layout() != kernels::QLayout::Rows;
   return lin;
 }
 

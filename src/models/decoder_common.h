@@ -55,6 +55,8 @@ class WeightLoader {
 
   Status status() const;  // every problem, one per line
   size_t bytes() const { return bytes_; }  // bytes of the matrices the forward pass reads
+  // Whether any matrix was copied out of the file (repacked for the kernels).
+  bool copied() const { return copied_; }
 
  private:
   std::optional<ConstTensorView> get(const std::string& name, std::initializer_list<int64_t> shape);
@@ -63,6 +65,7 @@ class WeightLoader {
   std::optional<DType> convert_to_;
   std::vector<std::string> errors_;
   size_t bytes_ = 0;
+  bool copied_ = false;
 };
 
 // y[m, out] = x[m, in] W^T + b.

@@ -24,8 +24,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -77,11 +80,27 @@ struct Shape {
   size_t m, n, k;
 };
 
-void check(DType t, Isa isa, Shape s, ThreadPool* pool, uint32_t seed) {
+// How the matrix under test holds W: prepare() on this CPU (as the models
+// do), prepare() with the ISA capped at AVX2 (q4_K is then repacked to
+// Q4_K_X8 on every x86-64 CPU with AVX2, AVX-512 ones included), or view()
+// (storage layout: the row kernels).
+enum class Hold { Prepare, PrepareAvx2, View };
+
+void check(DType t, Isa isa, Shape s, ThreadPool* pool, uint32_t seed, Hold hold = Hold::Prepare) {
   SCOPED_TRACE(::testing::Message() << dtype_name(t) << " isa=" << isa_name(isa) << " m=" << s.m
-                                    << " n=" << s.n << " k=" << s.k << (pool ? " pool" : ""));
+                                    << " n=" << s.n << " k=" << s.k << (pool ? " pool" : "") << " hold="
+                                    << static_cast<int>(hold));
   const Weights w = make_weights(t, s.n, s.k, seed);
-  auto qm = QuantMatrix::prepare(t, w.bytes.data(), s.n, s.k);
+  Result<QuantMatrix> qm = Error("unset");
+  if (hold == Hold::View) {
+    qm = QuantMatrix::view(t, w.bytes.data(), s.n, s.k);
+  } else {
+    std::optional<ScopedKernelIsa> cap;
+    if (hold == Hold::PrepareAvx2 && cpu_features().avx2) cap.emplace(Isa::Avx2);
+    qm = QuantMatrix::prepare(t, w.bytes.data(), s.n, s.k);
+    ASSERT_TRUE(qm.ok()) << qm.status().message();
+    EXPECT_EQ(qm->layout() == QLayout::Q4_K_X8, QuantMatrix::repacks(t));
+  }
   ASSERT_TRUE(qm.ok()) << qm.status().message();
   // Strided x and y: ldx = k + 3, ldy = n + 5, with sentinels in the gaps.
   const size_t ldx = s.k + 3, ldy = s.n + 5;
@@ -97,7 +116,7 @@ void check(DType t, Isa isa, Shape s, ThreadPool* pool, uint32_t seed) {
     qlinear_scalar(x.data(), s.m, ldx, *qm, ys.data(), ldy);
     bf16_path = s.m > kDotMaxRows && (dtype_info(t).quantized || t == DType::BF16) && kernel_has_avx512_bf16();
     int8_prefill = detail::prefill_int8(t, s.m);
-    x_super = s.m <= kDotMaxRows && detail::decode_x_superblocks(t);
+    x_super = s.m <= kDotMaxRows && detail::decode_x_superblocks(t, qm->layout());
   }
   // Elements per x scale where x is quantized.
   const size_t xblock = x_super ? 256 : 32;
@@ -202,14 +221,75 @@ TEST(QLinear, GridAllTypesAllIsas) {
   const size_t ms[] = {1, 2, 3, 4, 5, 8, 9, 11, 14, 100};
   const size_t ns[] = {1, 17, 70};
   for (DType t : kTypes) {
-    for (Isa isa : available_isas()) {
-      for (size_t k : ks_for(t)) {
-        for (size_t m : ms) {
-          for (size_t n : ns) {
-            check(t, isa, {m, n, k}, (seed % 2) ? &pool : nullptr, seed);
-            ++seed;
+    // q4_K both repacked (Q4_K_X8, on any AVX2 CPU) and in place.
+    std::vector<Hold> holds{Hold::Prepare};
+    if (t == DType::Q4_K) holds = {Hold::PrepareAvx2, Hold::View};
+    for (Hold hold : holds) {
+      for (Isa isa : available_isas()) {
+        for (size_t k : ks_for(t)) {
+          for (size_t m : ms) {
+            for (size_t n : ns) {
+              check(t, isa, {m, n, k}, (seed % 2) ? &pool : nullptr, seed, hold);
+              ++seed;
+            }
           }
         }
+      }
+    }
+  }
+}
+
+TEST(QLinear, Q4KX8RoundTripsBitForBit) {
+  // Repacking q4_K to 8 interleaved rows and reading rows back gives the
+  // stored bytes, for whole and partial groups of 8 rows.
+  if (!cpu_features().avx2) GTEST_SKIP() << "the layout is only made where the AVX2 kernels run";
+  ScopedKernelIsa cap(Isa::Avx2);
+  for (size_t n : {1, 8, 13, 24}) {
+    const size_t k = 512, rb = *dtype_row_bytes(DType::Q4_K, k);
+    std::vector<uint8_t> bytes(n * rb);
+    std::mt19937 rng(static_cast<uint32_t>(n));
+    for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng());  // every bit pattern, scales and levels
+    auto qm = QuantMatrix::prepare(DType::Q4_K, bytes.data(), n, k);
+    ASSERT_TRUE(qm.ok()) << qm.status().message();
+    ASSERT_EQ(qm->layout(), QLayout::Q4_K_X8);
+    std::vector<uint8_t> scratch;
+    for (size_t r0 = 0; r0 < n; r0 += 3) {
+      const size_t count = std::min<size_t>(5, n - r0);
+      const uint8_t* got = qm->rows(r0, count, scratch);
+      ASSERT_EQ(std::memcmp(got, bytes.data() + r0 * rb, count * rb), 0) << "n " << n << " rows " << r0 << "+" << count;
+    }
+  }
+}
+
+TEST(QLinear, Q4KX8PanelEqualsRowsPanel) {
+  // The int8 prefill's q4_K panel packed from the interleaved layout is the
+  // one packed from the stored rows, byte for byte (full and partial panels).
+  if (!cpu_features().avx2) GTEST_SKIP() << "the packers are AVX2 code";
+  ScopedKernelIsa cap(Isa::Avx2);
+  const size_t n = 21, k = 512, rb = *dtype_row_bytes(DType::Q4_K, k);
+  std::vector<uint8_t> bytes(n * rb);
+  std::mt19937 rng(3);
+  for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng());
+  for (size_t r = 0; r < n; ++r) {  // finite f16 d and dmin (random bits could be NaN)
+    for (size_t sb = 0; sb < k / 256; ++sb) {
+      const uint16_t d = f32_to_f16(0.01f * static_cast<float>(r + 1));
+      const uint16_t dmin = f32_to_f16(0.002f * static_cast<float>(sb + 1));
+      std::memcpy(&bytes[r * rb + sb * 144], &d, 2);
+      std::memcpy(&bytes[r * rb + sb * 144 + 2], &dmin, 2);
+    }
+  }
+  auto qm = QuantMatrix::prepare(DType::Q4_K, bytes.data(), n, k);
+  ASSERT_TRUE(qm.ok() && qm->layout() == QLayout::Q4_K_X8);
+  const size_t group_bytes = k / 256 * detail::kQ4KX8GroupBytes, pb = detail::q4_K_panel_bytes(k);
+  for (size_t n0 : {0, 16}) {
+    const size_t cols = std::min<size_t>(16, n - n0);
+    for (size_t c : {cols, std::min<size_t>(cols, 8), std::min<size_t>(cols, 3)}) {
+      std::vector<uint8_t> want(pb, 0xAB), got(pb, 0xCD);
+      detail::pack_q4_K_panel_avx2(bytes.data() + n0 * rb, rb, c, k, want.data());
+      detail::pack_q4_K_x8_panel_avx2(qm->data() + n0 / 8 * group_bytes, c, k, got.data());
+      for (size_t i = 0; i < pb; ++i) {
+        // Columns past `c` are the packers' own business only if both zero them.
+        ASSERT_EQ(got[i], want[i]) << "n0 " << n0 << " cols " << c << " byte " << i;
       }
     }
   }
@@ -221,6 +301,10 @@ TEST(QLinear, LargeShapesWithPool) {
     for (Isa isa : available_isas()) {
       check(t, isa, {1, 300, 2048}, &pool, 11);
       check(t, isa, {600, 33, 256}, &pool, 12);
+      if (t == DType::Q4_K) {
+        check(t, isa, {1, 300, 2048}, &pool, 11, Hold::PrepareAvx2);
+        check(t, isa, {3, 300, 2048}, &pool, 13, Hold::View);
+      }
     }
   }
 }

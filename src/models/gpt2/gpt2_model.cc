@@ -68,6 +68,7 @@ Result<std::unique_ptr<Gpt2Model>> Gpt2Model::from_gguf(std::shared_ptr<const Gg
   decoder::gguf_special_ids(f, &model->eos_, &model->bos_);
   decoder::WeightLoader w(decoder::gguf_tensors(file), f.source());
   KEEL_RETURN_IF_ERROR(model->load(w, /*gguf_names=*/true));
+  if (w.copied()) f.drop_resident();  // the pages the repacking read
   model->file_ = file;
   return model;
 }

@@ -119,6 +119,7 @@ Result<std::unique_ptr<LlamaModel>> LlamaModel::from_gguf(std::shared_ptr<const 
       model->inv_freq_[i] /= div[i];
     }
   }
+  if (w.copied()) f.drop_resident();  // the pages the repacking read
   model->file_ = file;
   return model;
 }
