@@ -51,6 +51,31 @@ struct BlockQ4_K {
 };
 static_assert(sizeof(BlockQ4_K) == 144);
 
+// Sub-block j's 6-bit scale and min in the 12 packed `scales` bytes of q4_K /
+// q5_K: bytes 0-3 / 4-7 hold the low 6 bits of sc / m for j < 4 and their top
+// 2 bits for j >= 4, whose low 4 bits sit in bytes 8-11 (96 bits for 96: the
+// packing is exact both ways).
+inline void get_scale_min_k4(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {
+  if (j < 4) {
+    *sc = q[j] & 63;
+    *m = q[j + 4] & 63;
+  } else {
+    *sc = static_cast<uint8_t>((q[j + 4] & 0xf) | ((q[j - 4] >> 6) << 4));
+    *m = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+  }
+}
+// The inverse: writes sub-block j's sc and m (each < 64); `q` starts zeroed.
+inline void put_scale_min_k4(int j, uint8_t sc, uint8_t m, uint8_t* q) {
+  if (j < 4) {
+    q[j] |= sc;
+    q[j + 4] |= m;
+  } else {
+    q[j + 4] = static_cast<uint8_t>((sc & 0xf) | ((m & 0xf) << 4));
+    q[j - 4] |= static_cast<uint8_t>((sc >> 4) << 6);
+    q[j] |= static_cast<uint8_t>((m >> 4) << 6);
+  }
+}
+
 // q4_K with a fifth bit: q = nibble | fifth bit << 4, q in [0, 31]. In each 64
 // elements c (c = 0..3) the low nibbles of qs[32c..32c+31] are sub-block 2c and
 // the high nibbles sub-block 2c + 1; bit 2c of qh[l] is element l of sub-block

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/qlinear_internal.h"
 
@@ -513,14 +514,7 @@ void rows_q4_K_x8(const QDotArgs& a, size_t i0, size_t r0, size_t r1) {
 
 void qdot_rows_avx2(const QDotArgs& a, size_t r0, size_t r1) {
   if (a.layout != QLayout::Q4_K_X8) return qdot_rows_impl(a, r0, r1);
-  for (size_t i0 = 0; i0 < a.m; i0 += 4) {
-    switch (a.m - i0 >= 4 ? 4 : a.m - i0) {
-      case 1: rows_q4_K_x8<1>(a, i0, r0, r1); break;
-      case 2: rows_q4_K_x8<2>(a, i0, r0, r1); break;
-      case 3: rows_q4_K_x8<3>(a, i0, r0, r1); break;
-      default: rows_q4_K_x8<4>(a, i0, r0, r1); break;
-    }
-  }
+  for_x_groups(a.m, [&](auto rows, size_t i0) { rows_q4_K_x8<decltype(rows)::value>(a, i0, r0, r1); });
 }
 
 // Same operations as quantize_x_blocks_scalar: amax over the block, d =

@@ -5,6 +5,7 @@
 
 #include <bit>
 #include <cstring>
+#include <type_traits>
 
 #include "core/half.h"
 #include "core/quant_blocks.h"

@@ -4,32 +4,12 @@
 
 #include <cstring>
 
+#include "core/quant_blocks.h"
 #include "kernels/qlinear_internal.h"
 
 namespace keel::kernels::detail {
-namespace {
 
-constexpr size_t kQ4KBytes = 144;  // d, dmin (f16), 12 bytes of scales, 128 of levels
-
-// q4_K's 12 scale bytes <-> 8 six-bit scales and 8 six-bit mins (GGUF's
-// packing: 96 bits for 96, so the round trip is exact).
-void split_scales(const uint8_t* p, uint8_t sc[8], uint8_t mn[8]) {
-  for (int j = 0; j < 4; ++j) {
-    sc[j] = p[j] & 63;
-    mn[j] = p[j + 4] & 63;
-    sc[j + 4] = static_cast<uint8_t>((p[j + 8] & 0x0f) | ((p[j] >> 6) << 4));
-    mn[j + 4] = static_cast<uint8_t>((p[j + 8] >> 4) | ((p[j + 4] >> 6) << 4));
-  }
-}
-void join_scales(const uint8_t sc[8], const uint8_t mn[8], uint8_t* p) {
-  for (int j = 0; j < 4; ++j) {
-    p[j] = static_cast<uint8_t>(sc[j] | ((sc[j + 4] >> 4) << 6));
-    p[j + 4] = static_cast<uint8_t>(mn[j] | ((mn[j + 4] >> 4) << 6));
-    p[j + 8] = static_cast<uint8_t>((sc[j + 4] & 0x0f) | ((mn[j + 4] & 0x0f) << 4));
-  }
-}
-
-}  // namespace
+constexpr size_t kQ4KBytes = sizeof(BlockQ4_K);
 
 // Storage: 32-block b's level l is nibble (b odd: high) of byte 32 (b / 2) + l
 // of the 128 bytes of levels. Interleaved: byte 128 b + 32 j + 4 r + e holds
@@ -48,11 +28,8 @@ void repack_q4_K_x8(const uint8_t* rows, size_t row_bytes, size_t n, size_t k, u
       uint8_t* g = out + ((r / 8) * nsb + sb) * kQ4KX8GroupBytes;
       std::memcpy(g + 2 * rr, blk, 2);
       std::memcpy(g + 16 + 2 * rr, blk + 2, 2);
-      uint8_t sc[8], mn[8];
-      split_scales(blk + 4, sc, mn);
-      for (size_t b = 0; b < 8; ++b) {
-        g[32 + 8 * b + rr] = sc[b];
-        g[96 + 16 * (b / 2) + 2 * rr + b % 2] = mn[b];
+      for (int b = 0; b < 8; ++b) {
+        get_scale_min_k4(b, blk + 4, &g[32 + 8 * b + rr], &g[96 + 16 * (b / 2) + 2 * rr + b % 2]);
       }
       for (size_t c = 0; c < 4; ++c) {  // 32 bytes of levels: block 2 c (low nibbles), 2 c + 1 (high)
         const __m128i q0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16 + 32 * c));
@@ -79,12 +56,10 @@ void unpack_q4_K_x8(const uint8_t* packed, size_t k, size_t r0, size_t count, ui
       uint8_t* blk = out + ((r - r0) * nsb + sb) * kQ4KBytes;
       std::memcpy(blk, g + 2 * rr, 2);
       std::memcpy(blk + 2, g + 16 + 2 * rr, 2);
-      uint8_t sc[8], mn[8];
-      for (size_t b = 0; b < 8; ++b) {
-        sc[b] = g[32 + 8 * b + rr];
-        mn[b] = g[96 + 16 * (b / 2) + 2 * rr + b % 2];
+      std::memset(blk + 4, 0, 12);
+      for (int b = 0; b < 8; ++b) {
+        put_scale_min_k4(b, g[32 + 8 * b + rr], g[96 + 16 * (b / 2) + 2 * rr + b % 2], blk + 4);
       }
-      join_scales(sc, mn, blk + 4);
       uint8_t* qs = blk + 16;
       std::memset(qs, 0, 128);
       for (size_t b = 0; b < 8; ++b)

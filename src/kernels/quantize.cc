@@ -231,22 +231,9 @@ float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, ui
   return scale;
 }
 
-// Sub-block j's 6-bit scale and min from the packed 12-byte `scales`:
-// bytes 0-3 / 4-7 hold the low 6 bits of sc / m for j < 4 and their top 2 bits
-// for j >= 4, whose low 4 bits sit in bytes 8-11.
-void get_scale_min_k4(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {
-  if (j < 4) {
-    *sc = q[j] & 63;
-    *m = q[j + 4] & 63;
-  } else {
-    *sc = static_cast<uint8_t>((q[j + 4] & 0xf) | ((q[j - 4] >> 6) << 4));
-    *m = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-  }
-}
-
 // q4_K / q5_K: the 8 sub-block scales and mins as 6-bit multiples of the
 // super-block's d = max_scale / 63 and dmin = max_min / 63 (packed as
-// get_scale_min_k4 reads them; `packed` must be zeroed).
+// get_scale_min_k4 reads them, core/quant_blocks.h; `packed` must be zeroed).
 void pack_k_scales(const float* scales, const float* mins, float max_scale, float max_min, uint8_t* packed,
                    uint16_t* d, uint16_t* dmin) {
   const float inv_scale = max_scale > 0 ? 63.f / max_scale : 0.f;
@@ -255,14 +242,7 @@ void pack_k_scales(const float* scales, const float* mins, float max_scale, floa
     // uint8_t truncation then MIN(63) as in ggml: keeps the same bytes.
     const uint8_t ls = std::min<uint8_t>(63, static_cast<uint8_t>(nearest_int(inv_scale * scales[j])));
     const uint8_t lm = std::min<uint8_t>(63, static_cast<uint8_t>(nearest_int(inv_min * mins[j])));
-    if (j < 4) {
-      packed[j] = ls;
-      packed[j + 4] = lm;
-    } else {
-      packed[j + 4] = static_cast<uint8_t>((ls & 0xf) | ((lm & 0xf) << 4));
-      packed[j - 4] |= static_cast<uint8_t>((ls >> 4) << 6);
-      packed[j] |= static_cast<uint8_t>((lm >> 4) << 6);
-    }
+    put_scale_min_k4(j, ls, lm, packed);
   }
   *d = f32_to_f16(max_scale / 63.f);
   *dmin = f32_to_f16(max_min / 63.f);
