@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/linear.h"
+
 namespace keel::kernels {
 namespace {
 
@@ -35,7 +37,7 @@ inline float exp_poly(float t) {
 
 }  // namespace
 
-double exp_shifted_sum(const float* x, float* y, size_t n, float shift, float scale) {
+double exp_shifted_sum_scalar(const float* x, float* y, size_t n, float shift, float scale) {
   float acc[kLanes] = {};
   double total = 0.0;
   size_t i = 0;
@@ -66,6 +68,11 @@ double exp_shifted_sum(const float* x, float* y, size_t n, float shift, float sc
     total += e;
   }
   return total;
+}
+
+double exp_shifted_sum(const float* x, float* y, size_t n, float shift, float scale) {
+  if (kernel_isa() != Isa::Scalar) return detail::exp_shifted_sum_avx2(x, y, n, shift, scale);
+  return exp_shifted_sum_scalar(x, y, n, shift, scale);
 }
 
 }  // namespace keel::kernels
