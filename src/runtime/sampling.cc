@@ -1,8 +1,10 @@
 #include "runtime/sampling.h"
 
+#include "kernels/argmax.h"
 #include "kernels/exp_sum.h"
 
 #include <algorithm>
+#include <bit>
 #include <cfloat>
 #include <cmath>
 #include <cstring>
@@ -56,21 +58,20 @@ float kth_largest(const float* x, size_t n, size_t k, std::vector<float>& tmp) {
   return tmp[k - 1];
 }
 
-// NaN -> -inf, +inf -> FLT_MAX, so max/exp arithmetic stays defined.
+// NaN -> -inf, +inf -> FLT_MAX, so max/exp arithmetic stays defined. On the
+// bits: integer selects vectorize at the baseline ISA, float compares branch.
 void sanitize(float* x, size_t n) {
+  constexpr uint32_t kInf = 0x7f800000u;
+  const uint32_t neg_inf = std::bit_cast<uint32_t>(-INFINITY), flt_max = std::bit_cast<uint32_t>(FLT_MAX);
   for (size_t i = 0; i < n; ++i) {
-    if (std::isnan(x[i])) x[i] = -INFINITY;
-    else if (x[i] == INFINITY) x[i] = FLT_MAX;
+    uint32_t b;
+    std::memcpy(&b, x + i, 4);
+    b = (b & 0x7fffffffu) > kInf ? neg_inf : (b == kInf ? flt_max : b);
+    std::memcpy(x + i, &b, 4);
   }
 }
 
-size_t argmax(const float* x, size_t n) {
-  size_t best = 0;
-  for (size_t i = 1; i < n; ++i)
-    if (x[i] > x[best]) best = i;
-  return best;
-}
-
+using kernels::argmax;
 
 // top_p cut on probabilities c (summing to 1): sorts only as far as needed,
 // in growing chunks (heap selection: one comparison per candidate outside
