@@ -130,7 +130,7 @@ void embedding_row(const ConstTensorView& table, int32_t id, size_t n, float* ou
 }
 
 Status check_batch(std::span<const DecoderInput> batch, size_t vocab, size_t max_context,
-                   size_t layers, size_t kv_width) {
+                   size_t layers, size_t kv_width, size_t kv_heads) {
   for (size_t b = 0; b < batch.size(); ++b) {
     const DecoderInput& in = batch[b];
     if (!in.cache) return Error("input ", b, ": no KV cache");
@@ -138,7 +138,7 @@ Status check_batch(std::span<const DecoderInput> batch, size_t vocab, size_t max
     // Pairwise (no allocation per decode step; batches are at most a few hundred).
     for (size_t o = 0; o < b; ++o)
       if (batch[o].cache == in.cache) return Error("input ", b, ": its KV cache is also input ", o, "'s");
-    if (in.cache->layers() != layers || in.cache->kv_width() != kv_width)
+    if (in.cache->layers() != layers || in.cache->kv_width() != kv_width || in.cache->kv_heads() != kv_heads)
       return Error("input ", b, ": the KV cache was made for another model");
     const size_t end = in.cache->length() + in.tokens.size();
     if (end > in.cache->capacity())
@@ -157,34 +157,41 @@ Status check_batch(std::span<const DecoderInput> batch, size_t vocab, size_t max
 namespace keel {
 
 void KvCache::write(size_t layer, size_t pos, const float* k, const float* v) {
-  const size_t o = offset(layer, pos);
-  if (type_ == KvType::F32) {
-    std::memcpy(k_.data() + o, k, kv_width_ * sizeof(float));
-    std::memcpy(v_.data() + o, v, kv_width_ * sizeof(float));
-    return;
-  }
-  for (size_t i = 0; i < kv_width_; ++i) {
-    k16_[o + i] = f32_to_f16(k[i]);
-    v16_[o + i] = f32_to_f16(v[i]);
+  for (size_t h = 0; h < kv_heads_; ++h) {
+    const size_t o = offset(layer, h, pos);
+    const float* kh = k + h * head_dim_;
+    const float* vh = v + h * head_dim_;
+    if (type_ == KvType::F32) {
+      std::memcpy(k_.data() + o, kh, head_dim_ * sizeof(float));
+      std::memcpy(v_.data() + o, vh, head_dim_ * sizeof(float));
+      continue;
+    }
+    for (size_t i = 0; i < head_dim_; ++i) {
+      k16_[o + i] = f32_to_f16(kh[i]);
+      v16_[o + i] = f32_to_f16(vh[i]);
+    }
   }
 }
 
 namespace {
+// Each (layer, head) block of `old_cap` rows becomes one of `new_cap` rows,
+// the first `rows` copied.
 template <typename Vec>
-void grow_rows(Vec& data, size_t layers, size_t old_cap, size_t new_cap, size_t width, size_t rows) {
+void grow_rows(Vec& data, size_t blocks, size_t old_cap, size_t new_cap, size_t width, size_t rows) {
   if (data.empty()) return;
   using T = typename Vec::value_type;
-  Vec out(layers * new_cap * width);
-  for (size_t l = 0; l < layers; ++l)
-    std::memcpy(out.data() + l * new_cap * width, data.data() + l * old_cap * width, rows * width * sizeof(T));
+  Vec out(blocks * new_cap * width);
+  for (size_t b = 0; b < blocks; ++b)
+    std::memcpy(out.data() + b * new_cap * width, data.data() + b * old_cap * width, rows * width * sizeof(T));
   data = std::move(out);
 }
 }  // namespace
 
 void KvCache::grow(size_t capacity) {
   if (capacity <= capacity_) return;
-  for (auto* d : {&k_, &v_}) grow_rows(*d, layers_, capacity_, capacity, kv_width_, length_);
-  for (auto* d : {&k16_, &v16_}) grow_rows(*d, layers_, capacity_, capacity, kv_width_, length_);
+  const size_t blocks = layers_ * kv_heads_;
+  for (auto* d : {&k_, &v_}) grow_rows(*d, blocks, capacity_, capacity, head_dim_, length_);
+  for (auto* d : {&k16_, &v16_}) grow_rows(*d, blocks, capacity_, capacity, head_dim_, length_);
   capacity_ = capacity;
 }
 
@@ -203,7 +210,6 @@ void cached_attention(std::span<const DecoderInput> batch, std::span<const Token
                       size_t layer, const float* q, size_t ldq, size_t n_heads, size_t n_kv_heads,
                       size_t head_dim, float scale, float* out, ThreadPool* pool) {
   const size_t group = n_heads / n_kv_heads;
-  const size_t kv_width = n_kv_heads * head_dim;
   // Runs of up to kBlock consecutive tokens of one sequence (a prefill) share
   // each K and V row read; decode tokens are runs of one.
   constexpr size_t kBlock = 4;
@@ -231,7 +237,7 @@ void cached_attention(std::span<const DecoderInput> batch, std::span<const Token
       const KvCache& cache = *batch[s.input].cache;
       const size_t n_ctx = s.pos + 1;
       float* sc = grow(scores, nt * n_ctx * group);
-      const size_t kv_col = kvh * head_dim, h0 = kvh * group, row = group * head_dim;
+      const size_t h0 = kvh * group, row = group * head_dim;
       // The run's query heads for this KV head, token after token.
       const float* qt = q + t0 * ldq + h0 * head_dim;
       float* ot = out + t0 * n_heads * head_dim + h0 * head_dim;
@@ -241,12 +247,13 @@ void cached_attention(std::span<const DecoderInput> batch, std::span<const Token
         qt = qb;
         ot = grow(obuf, nt * row);
       }
+      const size_t ld = cache.head_dim();
       if (cache.type() == KvType::F16)
-        kernels::attend_group_causal_f16kv(qt, nt, group, cache.k16(layer, 0) + kv_col,
-                                           cache.v16(layer, 0) + kv_col, kv_width, n_ctx, head_dim, scale, sc, ot);
+        kernels::attend_group_causal_f16kv(qt, nt, group, cache.k16(layer, kvh, 0), cache.v16(layer, kvh, 0), ld,
+                                           n_ctx, head_dim, scale, sc, ot);
       else
-        kernels::attend_group_causal(qt, nt, group, cache.k(layer, 0) + kv_col, cache.v(layer, 0) + kv_col,
-                                     kv_width, n_ctx, head_dim, scale, sc, ot);
+        kernels::attend_group_causal(qt, nt, group, cache.k(layer, kvh, 0), cache.v(layer, kvh, 0), ld, n_ctx,
+                                     head_dim, scale, sc, ot);
       if (nt > 1)
         for (size_t i = 0; i < nt; ++i)
           std::memcpy(out + (t0 + i) * n_heads * head_dim + h0 * head_dim, ot + i * row, row * sizeof(float));

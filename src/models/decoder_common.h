@@ -80,7 +80,7 @@ void embedding_row(const ConstTensorView& table, int32_t id, size_t n, float* ou
 
 // Checks a batch before anything changes (see DecoderModel::forward).
 Status check_batch(std::span<const DecoderInput> batch, size_t vocab, size_t max_context,
-                   size_t layers, size_t kv_width);
+                   size_t layers, size_t kv_width, size_t kv_heads);
 
 // For token t of the batch (inputs in order, tokens in order): its input and position.
 struct TokenSlot {

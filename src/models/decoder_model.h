@@ -33,13 +33,17 @@ namespace keel {
 // keys and values are rounded to f16 once, when written).
 enum class KvType { F32, F16 };
 
-// One sequence's keys and values, preallocated for `capacity` positions: per
-// layer, K and V are [capacity, kv_width] (kv_width = kv heads x head_dim).
+// One sequence's keys and values, preallocated for `capacity` positions, head
+// by head: per layer and KV head, K and V are [capacity, head_dim] (kv_width =
+// kv_heads x head_dim). Decode attention reads one KV head's positions per
+// task: contiguous, they stream from memory at the prefetchers' rate, where
+// position-major rows left it a head_dim slice of every kv_width row.
 class KvCache {
  public:
   KvCache() = default;
-  KvCache(size_t layers, size_t capacity, size_t kv_width, KvType type = KvType::F32)
-      : layers_(layers), capacity_(capacity), kv_width_(kv_width), type_(type) {
+  KvCache(size_t layers, size_t capacity, size_t kv_width, KvType type = KvType::F32, size_t kv_heads = 1)
+      : layers_(layers), capacity_(capacity), kv_width_(kv_width), kv_heads_(kv_heads),
+        head_dim_(kv_width / kv_heads), type_(type) {
     const size_t n = layers * capacity * kv_width;
     if (type == KvType::F32) k_.resize(n), v_.resize(n);
     else k16_.resize(n), v16_.resize(n);
@@ -48,6 +52,8 @@ class KvCache {
   size_t length() const { return length_; }      // positions filled
   size_t capacity() const { return capacity_; }
   size_t kv_width() const { return kv_width_; }
+  size_t kv_heads() const { return kv_heads_; }
+  size_t head_dim() const { return head_dim_; }  // also the stride between positions of one head
   size_t layers() const { return layers_; }
   KvType type() const { return type_; }
   // Forgets positions from `n` on (n <= length), e.g. to reuse a cache.
@@ -57,20 +63,23 @@ class KvCache {
   void grow(size_t capacity);
   size_t bytes() const { return (k_.size() + v_.size()) * sizeof(float) + (k16_.size() + v16_.size()) * 2; }
 
-  // Writes position `pos` of `layer`: kv_width keys and values.
+  // Writes position `pos` of `layer`: kv_width keys and values (head after head).
   void write(size_t layer, size_t pos, const float* k, const float* v);
 
-  // Rows of position `pos` on: f32 caches only (k16 / v16 for f16 ones).
-  const float* k(size_t layer, size_t pos) const { return k_.data() + offset(layer, pos); }
-  const float* v(size_t layer, size_t pos) const { return v_.data() + offset(layer, pos); }
-  const uint16_t* k16(size_t layer, size_t pos) const { return k16_.data() + offset(layer, pos); }
-  const uint16_t* v16(size_t layer, size_t pos) const { return v16_.data() + offset(layer, pos); }
+  // KV head `head`'s rows of position `pos` on, head_dim() apart: f32 caches
+  // only (k16 / v16 for f16 ones).
+  const float* k(size_t layer, size_t head, size_t pos) const { return k_.data() + offset(layer, head, pos); }
+  const float* v(size_t layer, size_t head, size_t pos) const { return v_.data() + offset(layer, head, pos); }
+  const uint16_t* k16(size_t layer, size_t head, size_t pos) const { return k16_.data() + offset(layer, head, pos); }
+  const uint16_t* v16(size_t layer, size_t head, size_t pos) const { return v16_.data() + offset(layer, head, pos); }
 
   void advance(size_t n) { length_ += n; }  // the model calls this after a forward
 
  private:
-  size_t offset(size_t layer, size_t pos) const { return (layer * capacity_ + pos) * kv_width_; }
-  size_t layers_ = 0, capacity_ = 0, kv_width_ = 0, length_ = 0;
+  size_t offset(size_t layer, size_t head, size_t pos) const {
+    return ((layer * kv_heads_ + head) * capacity_ + pos) * head_dim_;
+  }
+  size_t layers_ = 0, capacity_ = 0, kv_width_ = 0, kv_heads_ = 1, head_dim_ = 0, length_ = 0;
   KvType type_ = KvType::F32;
   HugeVector<float> k_, v_;
   HugeVector<uint16_t> k16_, v16_;
@@ -98,6 +107,7 @@ class DecoderModel {
   virtual size_t num_layers() const = 0;
   virtual size_t max_context() const = 0;  // position limit (config / GGUF context_length)
   virtual size_t kv_width() const = 0;
+  virtual size_t kv_heads() const = 0;  // kv_width() / head_dim
   // Token ids that end generation (config / generation_config / GGUF eos).
   virtual const std::vector<int32_t>& eos_ids() const = 0;
   virtual int32_t bos_id() const = 0;  // -1: none
@@ -105,7 +115,7 @@ class DecoderModel {
   virtual size_t weight_bytes() const = 0;
 
   KvCache new_cache(size_t capacity, KvType type = KvType::F32) const {
-    return KvCache(num_layers(), capacity, kv_width(), type);
+    return KvCache(num_layers(), capacity, kv_width(), type, kv_heads());
   }
 
   // logits: [batch.size(), vocab] — the next-token logits after each input's

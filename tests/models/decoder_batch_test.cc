@@ -92,6 +92,22 @@ TEST_P(DecoderBatch, BatchChunksAndDecodeAgree) {
     }
     expect_close(alone[0], l.data(), "chunked prefill vs one prefill");
   }
+  // The same chunks into a cache that starts with room for 10 positions and
+  // grows (head by head, keeping what is filled) before each later chunk:
+  // bit for bit the logits of a cache that had room from the start.
+  for (KvType type : {KvType::F32, KvType::F16}) {
+    KvCache grown = m.new_cache(10, type), roomy = m.new_cache(64, type);
+    std::vector<float> lg(V), lr(V);
+    std::span<const int32_t> s(a);
+    for (auto [off, n] : {std::pair{0, 10}, {10, 1}, {11, 12}}) {
+      grown.grow(grown.length() + n);
+      DecoderInput ig{&grown, s.subspan(off, n)}, ir{&roomy, s.subspan(off, n)};
+      ASSERT_TRUE(m.forward({&ig, 1}, lg.data(), &pool).ok());
+      ASSERT_TRUE(m.forward({&ir, 1}, lr.data(), &pool).ok());
+      EXPECT_EQ(lg, lr) << "after " << off + n << " tokens, kv type " << int(type);
+    }
+    EXPECT_EQ(grown.capacity(), 23u);
+  }
   // Decode steps of a and a prefill of b's continuation in one batch.
   {
     KvCache ca = m.new_cache(64), cb = m.new_cache(64);
@@ -123,6 +139,11 @@ TEST_P(DecoderBatch, BadBatchesAreErrors) {
   EXPECT_FALSE(m.forward(twice, l.data()).ok());
   DecoderInput empty{&ok, {}};
   EXPECT_FALSE(m.forward({&empty, 1}, l.data()).ok());
+  // Same size, but laid out for another number of KV heads.
+  KvCache other(m.num_layers(), 64, m.kv_width(), KvType::F32, m.kv_heads() == 1 ? 2 : 1);
+  DecoderInput foreign{&other, five};
+  s = m.forward({&foreign, 1}, l.data());
+  EXPECT_NE(s.message().find("made for another model"), std::string::npos) << s.message();
   EXPECT_EQ(ok.length(), 0u);
   EXPECT_EQ(small.length(), 0u);
   KvCache past = m.new_cache(200);

@@ -121,7 +121,7 @@ Status Gpt2Model::load(decoder::WeightLoader& w, bool gguf) {
 Status Gpt2Model::forward(std::span<const DecoderInput> batch, float* logits, ThreadPool* pool,
                           const DecoderTraceFn& trace) {
   const Gpt2Config& c = config_;
-  KEEL_RETURN_IF_ERROR(decoder::check_batch(batch, vocab_size(), max_context(), num_layers(), kv_width()));
+  KEEL_RETURN_IF_ERROR(decoder::check_batch(batch, vocab_size(), max_context(), num_layers(), kv_width(), kv_heads()));
   decoder::token_slots(batch, slots_);
   const size_t T = slots_.size(), B = batch.size();
   const size_t H = static_cast<size_t>(c.n_embd), inner = static_cast<size_t>(c.inner());

@@ -38,6 +38,7 @@ class Gpt2Model final : public DecoderModel {
   size_t num_layers() const override { return layers_.size(); }
   size_t max_context() const override { return static_cast<size_t>(config_.n_positions); }
   size_t kv_width() const override { return static_cast<size_t>(config_.n_embd); }
+  size_t kv_heads() const override { return static_cast<size_t>(config_.n_head); }
   const std::vector<int32_t>& eos_ids() const override { return eos_; }
   int32_t bos_id() const override { return bos_; }
   size_t weight_bytes() const override { return weight_bytes_; }

@@ -210,7 +210,7 @@ void LlamaModel::init_rope() {
 Status LlamaModel::forward(std::span<const DecoderInput> batch, float* logits, ThreadPool* pool,
                            const DecoderTraceFn& trace) {
   const LlamaConfig& c = config_;
-  KEEL_RETURN_IF_ERROR(decoder::check_batch(batch, vocab_size(), max_context(), num_layers(), kv_width()));
+  KEEL_RETURN_IF_ERROR(decoder::check_batch(batch, vocab_size(), max_context(), num_layers(), kv_width(), kv_heads()));
   if (!c.rope_scaling.type.empty() && c.rope_scaling.type != "linear" && c.rope_scaling.type != "llama3")
     return Error("rope_scaling type '", c.rope_scaling.type, "' is not supported (llama3, linear)");
   decoder::token_slots(batch, slots_);

@@ -40,6 +40,7 @@ class LlamaModel final : public DecoderModel {
   size_t num_layers() const override { return layers_.size(); }
   size_t max_context() const override { return static_cast<size_t>(config_.max_position_embeddings); }
   size_t kv_width() const override { return static_cast<size_t>(config_.num_key_value_heads * config_.head_dim); }
+  size_t kv_heads() const override { return static_cast<size_t>(config_.num_key_value_heads); }
   const std::vector<int32_t>& eos_ids() const override { return eos_; }
   int32_t bos_id() const override { return bos_; }
   size_t weight_bytes() const override { return weight_bytes_; }
