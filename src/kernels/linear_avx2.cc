@@ -20,14 +20,25 @@ constexpr size_t kMr = 6;
 constexpr size_t kKc = 256;
 
 // y = epilogue(y + bias) on rows x cols of C (cols <= kNr), in place.
+// Whole vectors with plain loads and stores: vmaskmovps stores are
+// microcoded on AMD cores (the masked form everywhere cost 9% of a MiniLM
+// forward on Zen 3, as much as its GELUs).
 void finish_rows(float* c, size_t ldc, int rows, size_t cols, const float* bias, Epilogue ep) {
   for (int i = 0; i < rows; ++i) {
-    for (size_t j = 0; j < cols; j += 8) {
-      const size_t n = cols - j < 8 ? cols - j : 8;
-      __m256 v = V::load_n(c + i * ldc + j, n);
+    float* ci = c + i * ldc;
+    size_t j = 0;
+    for (; j + 8 <= cols; j += 8) {
+      __m256 v = _mm256_loadu_ps(ci + j);
+      if (bias) v = _mm256_add_ps(v, _mm256_loadu_ps(bias + j));
+      if (ep == Epilogue::Gelu) v = simd::gelu<V>(v);
+      _mm256_storeu_ps(ci + j, v);
+    }
+    if (j < cols) {
+      const size_t n = cols - j;
+      __m256 v = V::load_n(ci + j, n);
       if (bias) v = _mm256_add_ps(v, V::load_n(bias + j, n));
       if (ep == Epilogue::Gelu) v = simd::gelu<V>(v);
-      V::store_n(c + i * ldc + j, v, n);
+      V::store_n(ci + j, v, n);
     }
   }
 }
