@@ -195,19 +195,23 @@ void attention_head(const detail::AttentionArgs& a, size_t r0, size_t len, size_
       for (size_t t = 0; t < d; t += W) {
         const size_t nw = d - t < W ? d - t : W;
         R acc[kQ];
-        for (size_t qi = 0; qi < kQ; ++qi) acc[qi] = V::load_n(ob + qi * d + t, nw);
+        // Masked forms only for a partial vector: AVX2's masked stores are
+        // microcoded on AMD cores.
         if (nw == W) {
+          for (size_t qi = 0; qi < kQ; ++qi) acc[qi] = V::load(ob + qi * d + t);
           for (size_t jj = 0; jj < nvalid; ++jj) {
             const R vv = V::load(vbase + jj * a.ld_qkv + t);
             for (size_t qi = 0; qi < kQ; ++qi) acc[qi] = V::fma(V::set1(pb[qi * kK + jj]), vv, acc[qi]);
           }
+          for (size_t qi = 0; qi < kQ; ++qi) V::store(ob + qi * d + t, acc[qi]);
         } else {
+          for (size_t qi = 0; qi < kQ; ++qi) acc[qi] = V::load_n(ob + qi * d + t, nw);
           for (size_t jj = 0; jj < nvalid; ++jj) {
             const R vv = V::load_n(vbase + jj * a.ld_qkv + t, nw);
             for (size_t qi = 0; qi < kQ; ++qi) acc[qi] = V::fma(V::set1(pb[qi * kK + jj]), vv, acc[qi]);
           }
+          for (size_t qi = 0; qi < kQ; ++qi) V::store_n(ob + qi * d + t, acc[qi], nw);
         }
-        for (size_t qi = 0; qi < kQ; ++qi) V::store_n(ob + qi * d + t, acc[qi], nw);
       }
     }
     for (size_t qi = 0; qi < qb; ++qi) {

@@ -83,7 +83,7 @@ TEST(Attention, AllIsasMatchReference) {
       {1}, {2}, {3, 1, 5}, {17}, {64}, {65, 4}, {130}, {7, 0, 63, 128}};
   for (Isa isa : available_isas()) {
     for (const auto& lengths : layouts) {
-      for (size_t head_dim : {1, 7, 16, 32, 64}) {
+      for (size_t head_dim : {1, 7, 12, 16, 20, 32, 64}) {
         check_attention(isa, lengths, 1, head_dim, nullptr);
         check_attention(isa, lengths, 3, head_dim, &pool);
       }
