@@ -12,9 +12,11 @@ constexpr size_t kLanes = 16;  // independent partial sums: vectorizable, and fe
 
 // e^t: t = n ln2 + r with |r| <= ln2/2, e^r by its degree-7 Taylor
 // polynomial, 2^n by exponent bits. Valid for t in [-87, 88]; the caller masks
-// t < -87 to 0.
+// t < -87 (and NaN) to 0. The clamp sends NaN to -87 too: converting a NaN n
+// to int below would be undefined (UBSan caught it once the tests fed NaN
+// through the vectorized loop).
 inline float exp_poly(float t) {
-  t = t < -87.0f ? -87.0f : (t > 88.0f ? 88.0f : t);
+  t = t >= -87.0f ? (t > 88.0f ? 88.0f : t) : -87.0f;
   // Round t * log2(e) to the nearest integer with the 1.5 * 2^23 trick
   // (exact for |value| < 2^22; no call, so the loop vectorizes).
   const float k = t * 1.44269504088896341f;

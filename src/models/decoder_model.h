@@ -42,8 +42,8 @@ class KvCache {
  public:
   KvCache() = default;
   KvCache(size_t layers, size_t capacity, size_t kv_width, KvType type = KvType::F32, size_t kv_heads = 1)
-      : layers_(layers), capacity_(capacity), kv_width_(kv_width), kv_heads_(kv_heads),
-        head_dim_(kv_width / kv_heads), type_(type) {
+      : layers_(layers), capacity_(capacity), kv_width_(kv_width), kv_heads_(kv_heads ? kv_heads : 1),
+        head_dim_(kv_width / kv_heads_), type_(type) {
     const size_t n = layers * capacity * kv_width;
     if (type == KvType::F32) k_.resize(n), v_.resize(n);
     else k16_.resize(n), v16_.resize(n);
