@@ -6,24 +6,19 @@
 #include "kernels/argmax.h"
 
 namespace keel::kernels::detail {
-namespace {
-
-// maxps(a, b) is `a > b ? a : b` (b when either is NaN): the scalar rule,
-// with the running maximum as b.
-inline __m256 vmax(__m256 a, __m256 b) { return _mm256_max_ps(a, b); }
-
-}  // namespace
 
 size_t argmax_avx2(const float* x, size_t n) {
   if (n < 32) return argmax_scalar(x, n);
   // The running maximum starts as x[0] in every lane, as the scalar loop's.
+  // maxps(a, b) is `a > b ? a : b` (b when either is NaN): the scalar rule,
+  // with the running maximum as b.
   __m256 m0 = _mm256_set1_ps(x[0]), m1 = m0, m2 = m0, m3 = m0;
   size_t i = 0;
   for (; i + 32 <= n; i += 32) {
-    m0 = vmax(_mm256_loadu_ps(x + i), m0);
-    m1 = vmax(_mm256_loadu_ps(x + i + 8), m1);
-    m2 = vmax(_mm256_loadu_ps(x + i + 16), m2);
-    m3 = vmax(_mm256_loadu_ps(x + i + 24), m3);
+    m0 = _mm256_max_ps(_mm256_loadu_ps(x + i), m0);
+    m1 = _mm256_max_ps(_mm256_loadu_ps(x + i + 8), m1);
+    m2 = _mm256_max_ps(_mm256_loadu_ps(x + i + 16), m2);
+    m3 = _mm256_max_ps(_mm256_loadu_ps(x + i + 24), m3);
   }
   alignas(32) float lanes[32];
   _mm256_store_ps(lanes, m0);

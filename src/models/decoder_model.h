@@ -42,16 +42,16 @@ class KvCache {
  public:
   KvCache() = default;
   KvCache(size_t layers, size_t capacity, size_t kv_width, KvType type = KvType::F32, size_t kv_heads = 1)
-      : layers_(layers), capacity_(capacity), kv_width_(kv_width), kv_heads_(kv_heads ? kv_heads : 1),
+      : layers_(layers), capacity_(capacity), kv_heads_(kv_heads ? kv_heads : 1),
         head_dim_(kv_width / kv_heads_), type_(type) {
-    const size_t n = layers * capacity * kv_width;
+    const size_t n = layers * capacity * this->kv_width();
     if (type == KvType::F32) k_.resize(n), v_.resize(n);
     else k16_.resize(n), v16_.resize(n);
   }
 
   size_t length() const { return length_; }      // positions filled
   size_t capacity() const { return capacity_; }
-  size_t kv_width() const { return kv_width_; }
+  size_t kv_width() const { return kv_heads_ * head_dim_; }
   size_t kv_heads() const { return kv_heads_; }
   size_t head_dim() const { return head_dim_; }  // also the stride between positions of one head
   size_t layers() const { return layers_; }
@@ -79,7 +79,7 @@ class KvCache {
   size_t offset(size_t layer, size_t head, size_t pos) const {
     return ((layer * kv_heads_ + head) * capacity_ + pos) * head_dim_;
   }
-  size_t layers_ = 0, capacity_ = 0, kv_width_ = 0, kv_heads_ = 1, head_dim_ = 0, length_ = 0;
+  size_t layers_ = 0, capacity_ = 0, kv_heads_ = 1, head_dim_ = 0, length_ = 0;
   KvType type_ = KvType::F32;
   HugeVector<float> k_, v_;
   HugeVector<uint16_t> k16_, v16_;
