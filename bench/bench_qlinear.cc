@@ -1,7 +1,10 @@
-// qlinear throughput per weight type on TinyLlama-1.1B's matrix shapes.
+// qlinear throughput per weight type on TinyLlama-1.1B's matrix shapes, or
+// with --shapes small those of bench_generate.sh's ~100M model (hidden 768,
+// 4 KV heads of 64, ffn 2048).
 //
 //   bench_qlinear [--threads 1,2] [--types f32,f16,bf16,q8_0,q4_0,q4_K,q6_K] [--decode-only]
 //                 [--prefill-only] [--cached] [--cpu-time] [--m 512] [--min-time 0.3]
+//                 [--shapes tiny|small]
 //
 // Decode (m = 1): weight bytes read per second (GB/s), against the read
 // bandwidth of stream_probe.h measured in the same run. Each shape is
@@ -16,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <iterator>
 #include <memory>
 #include <random>
 #include <utility>
@@ -39,10 +43,15 @@ struct Shape {
   size_t n, k;
   const char* name;
 };
-constexpr Shape kShapes[] = {{2048, 2048, "attn q/o 2048x2048"},
-                             {5632, 2048, "ffn gate/up 5632x2048"},
-                             {2048, 5632, "ffn down 2048x5632"},
-                             {32000, 2048, "output 32000x2048"}};
+constexpr Shape kTinyShapes[] = {{2048, 2048, "attn q/o 2048x2048"},
+                                 {5632, 2048, "ffn gate/up 5632x2048"},
+                                 {2048, 5632, "ffn down 2048x5632"},
+                                 {32000, 2048, "output 32000x2048"}};
+constexpr Shape kSmallShapes[] = {{768, 768, "attn q/o 768x768"},
+                                  {256, 768, "attn k/v 256x768"},
+                                  {2048, 768, "ffn gate/up 2048x768"},
+                                  {768, 2048, "ffn down 768x2048"},
+                                  {32000, 768, "output 32000x768"}};
 
 std::vector<uint8_t> make_weights(DType t, size_t n, size_t k) {
   std::mt19937 rng(7);
@@ -108,6 +117,7 @@ int main(int argc, char** argv) {
   std::vector<int> threads{1, 2};
   std::vector<std::string> types{"f32", "f16", "bf16", "q8_0", "q4_0", "q4_K", "q6_K"};
   bool decode = true, prefill = true, cached = false;
+  std::vector<Shape> shapes(std::begin(kTinyShapes), std::end(kTinyShapes));
   size_t pm = 512;
   double min_time = 0.3;
   for (int i = 1; i < argc; ++i) {
@@ -121,10 +131,15 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--cpu-time")) g_cpu_time = true;
     else if (!std::strcmp(argv[i], "--m") && i + 1 < argc) pm = std::strtoull(argv[++i], nullptr, 10);
     else if (!std::strcmp(argv[i], "--min-time") && i + 1 < argc) min_time = std::atof(argv[++i]);
-    else {
+    else if (!std::strcmp(argv[i], "--shapes") && i + 1 < argc && !std::strcmp(argv[i + 1], "small")) {
+      shapes.assign(std::begin(kSmallShapes), std::end(kSmallShapes));
+      ++i;
+    } else if (!std::strcmp(argv[i], "--shapes") && i + 1 < argc && !std::strcmp(argv[i + 1], "tiny")) {
+      ++i;
+    } else {
       std::fprintf(stderr,
                    "usage: %s [--threads 1,2] [--types f32,...] [--decode-only] [--prefill-only] [--cached] [--cpu-time] [--m 512] "
-                   "[--min-time 0.3]\n",
+                   "[--min-time 0.3] [--shapes tiny|small]\n",
                    argv[0]);
       return 2;
     }
@@ -145,7 +160,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s\n", t.status().message().c_str());
       return 2;
     }
-    for (const Shape& s : kShapes) {
+    for (const Shape& s : shapes) {
       const std::vector<uint8_t> one = make_weights(*t, s.n, s.k);
       const size_t copies = decode && !cached ? std::max<size_t>(1, (size_t{256} << 20) / one.size() + 1) : 1;
       std::vector<std::vector<uint8_t>> store(copies, one);
@@ -171,7 +186,7 @@ int main(int argc, char** argv) {
           std::printf("decode  %-5s %-24s threads %d: %8.1f us  %6.1f GB/s  %5.1f%% of stream\n", tn.c_str(),
                       s.name, th, sec * 1e6, gbs, stream[th] > 0 ? 100.0 * gbs / stream[th] : 0.0);
         }
-        if (prefill && s.n <= 5632) {
+        if (prefill && s.n <= 5632) {  // not the output matrix
           const double sec = best_seconds_per_call(
               [&](size_t) { keel::kernels::qlinear(x.data(), pm, s.k, *mats[0], y.data(), s.n, &pool); },
               min_time);

@@ -160,7 +160,7 @@ void check(DType t, Isa isa, Shape s, ThreadPool* pool, uint32_t seed, Hold hold
 
 std::vector<size_t> ks_for(DType t) {
   const size_t be = dtype_info(t).block_elems;
-  if (be == 1) return {1, 7, 16, 33, 300};
+  if (be == 1) return {1, 7, 16, 33, 100, 300};
   if (be == 32) return {32, 96, 320};
   return {256, 512, 1280};
 }
