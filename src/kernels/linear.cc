@@ -293,13 +293,18 @@ namespace {
 
 // Tiles of up to kMc rows x nc columns are the units of parallel work; tile t
 // is (m tile t / n_tiles, n tile t % n_tiles), so consecutive tiles share rows
-// of x. nc shrinks (in whole panels) until there are a few tiles per thread.
-void run_gemm(detail::GemmTileFn tile, const detail::GemmArgs& g, size_t panel, ThreadPool* pool) {
-  constexpr size_t kMc = 96, kNcMax = 256;
+// of x. nc starts at nc_max and shrinks (in whole panels) until there are a
+// few tiles per thread. Tile functions that prepare x per tile (the AVX2 int8
+// one quantizes its rows) pass nc_max = n: with enough row tiles each then
+// prepares its rows once instead of once per n_tiles (the tile blocks W's
+// columns itself).
+void run_gemm(detail::GemmTileFn tile, const detail::GemmArgs& g, size_t panel, ThreadPool* pool,
+              size_t nc_max = 256) {
+  constexpr size_t kMc = 96;
   const size_t threads = pool ? static_cast<size_t>(pool->num_threads()) : 1;
   const size_t m_tiles = (g.m + kMc - 1) / kMc;
   const size_t n_panels = (g.n + panel - 1) / panel;
-  size_t nc = std::min(kNcMax, n_panels * panel);
+  size_t nc = std::max(panel, std::min(nc_max, n_panels * panel) / panel * panel);
   while (nc > panel && m_tiles * ((g.n + nc - 1) / nc) < 4 * threads) nc -= panel;
   const size_t n_tiles = (g.n + nc - 1) / nc;
   struct Ctx {
@@ -346,7 +351,7 @@ void linear(const float* x, size_t m, size_t ldx, const PackedMatrix& w, const f
       run_gemm(detail::gemm_f32_avx2_tile, g, detail::kPanelAvx2, pool);
       return;
     case PackLayout::I8Panel16:
-      run_gemm(detail::gemm_i8_avx2_tile, g, detail::kPanelAvx2, pool);
+      run_gemm(detail::gemm_i8_avx2_tile, g, detail::kPanelAvx2, pool, n);
       return;
     case PackLayout::RawF32:
     case PackLayout::RawI8: {

@@ -18,6 +18,7 @@ using V = avx2::Vec;
 constexpr size_t kNr = kPanelAvx2;  // 16
 constexpr size_t kMr = 6;
 constexpr size_t kKc = 256;
+constexpr size_t kI8Nc = 256;  // columns of W per block in the int8 tile
 
 // y = epilogue(y + bias) on rows x cols of C (cols <= kNr), in place.
 // Whole vectors with plain loads and stores: vmaskmovps stores are
@@ -196,8 +197,18 @@ void quantize_row_u8_pairs(const float* x, size_t k, size_t kp, int32_t* out, si
     // Past k the loaded zeros quantize to the zero point.
     __m256i v = _mm256_cvtps_epi32(_mm256_mul_ps(V::load_n(x + p, p < k ? k - p : 0), inv));
     v = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(v, vz), qlo), qhi);
+    if (kp - p >= 8) {
+      // 8 values (0..255) as 8 uint16 = 4 pairs, stored a row apart.
+      const __m128i pk = _mm_packus_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+      int32_t* o = out + (p / 2) * stride;
+      o[0] = _mm_cvtsi128_si32(pk);
+      o[stride] = _mm_extract_epi32(pk, 1);
+      o[2 * stride] = _mm_extract_epi32(pk, 2);
+      o[3 * stride] = _mm_extract_epi32(pk, 3);
+      continue;
+    }
     _mm256_store_si256(reinterpret_cast<__m256i*>(q), v);
-    const size_t pairs = (kp - p < 8 ? kp - p : 8) / 2;
+    const size_t pairs = (kp - p) / 2;
     for (size_t t = 0; t < pairs; ++t) out[(p / 2 + t) * stride] = q[2 * t] | q[2 * t + 1] << 16;
   }
 }
@@ -223,14 +234,21 @@ void gemm_i8_avx2_tile(const GemmArgs& g, size_t m0, size_t m1, size_t n0, size_
     quantize_row_u8_pairs(g.x + i * g.ldx, k, kp, xa + bi * kpairs + (i - m0 - bi), mr,
                           &xscale[i - m0], &xzero[i - m0]);
   }
-  for (size_t i = m0; i < m1; i += kMr) {
-    const size_t mr = m1 - i < kMr ? m1 - i : kMr;
-    const I8Kernel kern = kI8Kernels[mr - 1];
-    for (size_t j = n0; j < n1; j += kNr) {
-      const size_t cols = n1 - j < kNr ? n1 - j : kNr;
-      kern(xa + (i - m0) * kpairs, wp + j * kp, kpairs, g.y + i * g.ldy + j, g.ldy, cols,
-           xscale + (i - m0), xzero + (i - m0), colsum + j, wscale + j,
-           g.bias ? g.bias + j : nullptr, g.ep);
+  // The tile may span all of W's columns (run_gemm gives this kernel whole
+  // rows of y when there are enough row tiles, so x is quantized once): W in
+  // blocks of kI8Nc columns (k x kI8Nc bytes, ~400 KB for k = 1536), each
+  // read from L2 by every micro-row block.
+  for (size_t jb = n0; jb < n1; jb += kI8Nc) {
+    const size_t je = n1 - jb < kI8Nc ? n1 : jb + kI8Nc;
+    for (size_t i = m0; i < m1; i += kMr) {
+      const size_t mr = m1 - i < kMr ? m1 - i : kMr;
+      const I8Kernel kern = kI8Kernels[mr - 1];
+      for (size_t j = jb; j < je; j += kNr) {
+        const size_t cols = je - j < kNr ? je - j : kNr;
+        kern(xa + (i - m0) * kpairs, wp + j * kp, kpairs, g.y + i * g.ldy + j, g.ldy, cols,
+             xscale + (i - m0), xzero + (i - m0), colsum + j, wscale + j,
+             g.bias ? g.bias + j : nullptr, g.ep);
+      }
     }
   }
 }

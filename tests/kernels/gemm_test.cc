@@ -104,7 +104,10 @@ const std::vector<Shape>& shape_grid() {
   static const std::vector<Shape> grid = {
       {1, 1, 1},    {1, 3, 1},     {2, 1, 5},     {1, 17, 5},    {3, 33, 7},   {5, 31, 16},
       {12, 32, 32}, {13, 64, 64},  {7, 100, 33},  {25, 130, 257}, {97, 47, 513}, {1, 384, 384},
-      {16, 96, 768}, {100, 260, 65}, {200, 33, 300}, {11, 1152, 24}};
+      {16, 96, 768}, {100, 260, 65}, {200, 33, 300}, {11, 1152, 24},
+      // 9 row tiles of 96: the AVX2 int8 tile then spans all 300 columns, in
+      // blocks of 256 and a partial panel.
+      {800, 300, 40}};
   return grid;
 }
 
