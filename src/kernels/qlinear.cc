@@ -50,7 +50,8 @@ bool detail::decode_x_superblocks(DType t, QLayout layout) {
 }
 
 bool detail::prefill_int8(DType t, size_t m) {
-  return m > detail::kQDotMaxRows && (t == DType::Q4_K || t == DType::Q6_K) && kernel_isa() != Isa::Scalar &&
+  return m > detail::kQDotMaxRows && (t == DType::Q4_K || t == DType::Q6_K || t == DType::Q4_0) &&
+         kernel_isa() != Isa::Scalar &&
          !kernel_has_avx512_bf16();
 }
 
@@ -243,7 +244,7 @@ void qlinear_gemm(const float* x, size_t m, size_t ldx, const QuantMatrix& w, fl
   detail::run_tasks(pool, (w.n() + ctx.cols_per_task - 1) / ctx.cols_per_task, run, &ctx);
 }
 
-// Prefill on q4_K / q6_K with int8 activations (prefill_int8): x quantized
+// Prefill on q4_K / q6_K (and q4_0, in q4_K's panels) with int8 activations (prefill_int8): x quantized
 // once (rows in parallel), then one task per 16 columns of W: pack its panel,
 // run every row of x through it.
 void qlinear_gemm_kquant(const float* x, size_t m, size_t ldx, const QuantMatrix& w, float* y, size_t ldy,
@@ -291,6 +292,8 @@ void qlinear_gemm_kquant(const float* x, size_t m, size_t ldx, const QuantMatrix
       detail::pack_q4_K_x8_panel_avx2(c.w->data() + n0 / 8 * group_bytes, cols, k, panel);
     } else if (c.q6) {
       detail::pack_q6_K_panel_avx2(c.w->data() + n0 * c.w->row_bytes(), c.w->row_bytes(), cols, k, panel);
+    } else if (c.w->type() == DType::Q4_0) {
+      detail::pack_q4_0_panel_avx2(c.w->data() + n0 * c.w->row_bytes(), c.w->row_bytes(), cols, k, panel);
     } else {
       detail::pack_q4_K_panel_avx2(c.w->data() + n0 * c.w->row_bytes(), c.w->row_bytes(), cols, k, panel);
     }

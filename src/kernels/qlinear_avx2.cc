@@ -320,6 +320,30 @@ void pack_q4_K_panel_avx2(const uint8_t* w, size_t row_bytes, size_t cols, size_
   }
 }
 
+void pack_q4_0_panel_avx2(const uint8_t* w, size_t row_bytes, size_t cols, size_t k, uint8_t* panel) {
+  constexpr size_t kB = 18;
+  const size_t nb = k / kQBlock;
+  float* dsc = reinterpret_cast<float*>(panel + k * kKPanel);
+  float* dm = dsc + nb * kKPanel;
+  if (cols < kKPanel) std::memset(panel, 0, q4_K_panel_bytes(k));
+  const __m128i m4 = _mm_set1_epi8(0x0f);
+  alignas(16) uint8_t levels[32];
+  for (size_t c = 0; c < cols; ++c) {
+    for (size_t b = 0; b < nb; ++b) {
+      const uint8_t* blk = w + c * row_bytes + b * kB;
+      const float d = half_to_float(blk);
+      dsc[b * kKPanel + c] = d;
+      dm[b * kKPanel + c] = 8.0f * d;
+      // Elements 0-15 are the low nibbles, 16-31 the high ones.
+      const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
+      _mm_store_si128(reinterpret_cast<__m128i*>(levels), _mm_and_si128(raw, m4));
+      _mm_store_si128(reinterpret_cast<__m128i*>(levels + 16), _mm_and_si128(_mm_srli_epi16(raw, 4), m4));
+      uint8_t* q = panel + (b * 8 * kKPanel + c) * 4;
+      for (size_t st = 0; st < 8; ++st) std::memcpy(q + st * kKPanel * 4, levels + 4 * st, 4);
+    }
+  }
+}
+
 void pack_q4_K_x8_panel_avx2(const uint8_t* groups, size_t cols, size_t k, uint8_t* panel) {
   const size_t nsb = k / kQSuperBlock, nb = k / kQBlock;
   float* dsc = reinterpret_cast<float*>(panel + k * kKPanel);

@@ -110,6 +110,7 @@ bool dequantize_row_avx512(DType type, const uint8_t* src, float* y, size_t n);
 
 // Prefill of q4_K and q6_K weights on int8 activations: under the current
 // kernel ISA, m > kQDotMaxRows, no AVX512_BF16 (which takes the bf16 panels).
+// Also q4_0, through the q4_K panels.
 bool prefill_int8(DType type, size_t m);
 
 // The prefill panels: 16 W rows (columns of y), k elements each; rows past
@@ -126,6 +127,9 @@ inline size_t q6_K_panel_bytes(size_t k) {
   return k * kKPanel + (k / 16) * kKPanel * 4 + (k / kQBlock) * kKPanel * 4 + (k / 256) * kKPanel * 4;
 }
 void pack_q4_K_panel_avx2(const uint8_t* w, size_t row_bytes, size_t cols, size_t k, uint8_t* panel);
+// q4_0 in the q4_K panel (x = d (q - 8): dsc = d, dm = 8 d), so gemm_q4_K_avx2
+// runs it; k a multiple of 32.
+void pack_q4_0_panel_avx2(const uint8_t* w, size_t row_bytes, size_t cols, size_t k, uint8_t* panel);
 void pack_q6_K_panel_avx2(const uint8_t* w, size_t row_bytes, size_t cols, size_t k, uint8_t* panel);
 // The q4_K panel from the Q4_K_X8 layout: `groups` = the panel's first group
 // of 8 rows (the second follows when cols > 8), the same bytes as
