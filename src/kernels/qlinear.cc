@@ -50,7 +50,7 @@ bool detail::decode_x_superblocks(DType t, QLayout layout) {
 }
 
 bool detail::prefill_int8(DType t, size_t m) {
-  return m > detail::kQDotMaxRows && (t == DType::Q4_K || t == DType::Q6_K || t == DType::Q4_0) &&
+  return m > detail::kQDotMaxRows && (t == DType::Q4_K || t == DType::Q6_K || t == DType::Q4_0 || t == DType::Q8_0) &&
          kernel_isa() != Isa::Scalar &&
          !kernel_has_avx512_bf16();
 }
@@ -244,7 +244,8 @@ void qlinear_gemm(const float* x, size_t m, size_t ldx, const QuantMatrix& w, fl
   detail::run_tasks(pool, (w.n() + ctx.cols_per_task - 1) / ctx.cols_per_task, run, &ctx);
 }
 
-// Prefill on q4_K / q6_K (and q4_0, in q4_K's panels) with int8 activations (prefill_int8): x quantized
+// Prefill on q4_K / q6_K / q8_0 (and q4_0, in q4_K's panels) with int8
+// activations (prefill_int8): x quantized
 // once (rows in parallel), then one task per 16 columns of W: pack its panel,
 // run every row of x through it.
 void qlinear_gemm_kquant(const float* x, size_t m, size_t ldx, const QuantMatrix& w, float* y, size_t ldy,
@@ -283,7 +284,8 @@ void qlinear_gemm_kquant(const float* x, size_t m, size_t ldx, const QuantMatrix
     const Ctx& c = *static_cast<const Ctx*>(p);
     const size_t k = c.w->k(), n0 = t * detail::kKPanel;
     const size_t cols = std::min(detail::kKPanel, c.w->n() - n0);
-    const size_t bytes = c.q6 ? detail::q6_K_panel_bytes(k) : detail::q4_K_panel_bytes(k);
+    const bool q8 = c.w->type() == DType::Q8_0;
+    const size_t bytes = c.q6 ? detail::q6_K_panel_bytes(k) : q8 ? detail::q8_0_panel_bytes(k) : detail::q4_K_panel_bytes(k);
     thread_local std::vector<uint8_t> buf;
     if (buf.size() < bytes + 64) buf.resize(bytes + 64);
     uint8_t* panel = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(buf.data()) + 63) / 64 * 64);
@@ -292,6 +294,8 @@ void qlinear_gemm_kquant(const float* x, size_t m, size_t ldx, const QuantMatrix
       detail::pack_q4_K_x8_panel_avx2(c.w->data() + n0 / 8 * group_bytes, cols, k, panel);
     } else if (c.q6) {
       detail::pack_q6_K_panel_avx2(c.w->data() + n0 * c.w->row_bytes(), c.w->row_bytes(), cols, k, panel);
+    } else if (q8) {
+      detail::pack_q8_0_panel_avx2(c.w->data() + n0 * c.w->row_bytes(), c.w->row_bytes(), cols, k, panel);
     } else if (c.w->type() == DType::Q4_0) {
       detail::pack_q4_0_panel_avx2(c.w->data() + n0 * c.w->row_bytes(), c.w->row_bytes(), cols, k, panel);
     } else {
@@ -299,6 +303,7 @@ void qlinear_gemm_kquant(const float* x, size_t m, size_t ldx, const QuantMatrix
     }
     const detail::KQuantGemmArgs g{{c.q, c.d, c.s}, k, panel, cols, c.y + n0, c.ldy};
     if (c.q6) detail::gemm_q6_K_avx2(g, 0, c.m);
+    else if (q8) detail::gemm_q8_0_avx2(g, 0, c.m);
     else detail::gemm_q4_K_avx2(g, 0, c.m);
   }, &ctx);
 }

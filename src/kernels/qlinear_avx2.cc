@@ -281,6 +281,61 @@ void q6_K_rows(const KQuantGemmArgs& a, size_t i0) {
   store_rows<R>(a, i0, acc);
 }
 
+// acc0 / acc1 += pmaddwd(pmaddubsw(|w|, sign(bcast(*x), w)), 1) for the two
+// 8-column halves of a 4-element step: the signed x signed product, exact.
+// In asm, the broadcast shared by both halves (GCC would otherwise keep
+// products live and spill the accumulators).
+alignas(32) constexpr int16_t kOnes16[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+inline void sdot2_add(__m256i& acc0, __m256i& acc1, const int32_t* x, __m256i aw0, __m256i w0, __m256i aw1,
+                      __m256i w1) {
+  __m256i xb, t0, t1;
+  __asm__("vpbroadcastd %5, %2\n\t"
+          "vpsignb %7, %2, %3\n\tvpmaddubsw %3, %6, %3\n\tvpmaddwd %10, %3, %3\n\tvpaddd %3, %0, %0\n\t"
+          "vpsignb %9, %2, %4\n\tvpmaddubsw %4, %8, %4\n\tvpmaddwd %10, %4, %4\n\tvpaddd %4, %1, %1"
+          : "+x"(acc0), "+x"(acc1), "=&x"(xb), "=&x"(t0), "=&x"(t1)
+          : "m"(*x), "x"(aw0), "x"(w0), "x"(aw1), "x"(w1), "m"(*reinterpret_cast<const __m256i*>(kOnes16)));
+}
+
+// R rows of x (from i0) times the 16 columns of a q8_0 panel: per 32-block,
+// 8 steps of 4 elements into int32, then scaled by d[b, c] dx[i, b] into f32
+// sums kept in memory (the int32 ones take the registers).
+template <int R>
+void q8_0_rows(const KQuantGemmArgs& a, size_t i0) {
+  const size_t k = a.k, nb = k / kQBlock;
+  const float* dw = reinterpret_cast<const float*>(a.panel + k * kKPanel);
+  alignas(32) float acc[R][kKPanel] = {};
+  for (size_t b = 0; b < nb; ++b) {
+    __m256i s32[R][2];
+    for (int r = 0; r < R; ++r) s32[r][0] = s32[r][1] = _mm256_setzero_si256();
+    const uint8_t* qb = a.panel + b * kQBlock * kKPanel;
+#pragma GCC unroll 8
+    for (int st = 0; st < 8; ++st) {
+      const __m256i w0 = load32(qb + 64 * st), w1 = load32(qb + 64 * st + 32);
+      const __m256i aw0 = _mm256_sign_epi8(w0, w0), aw1 = _mm256_sign_epi8(w1, w1);
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r) {
+        const auto* xv = reinterpret_cast<const int32_t*>(a.x.q + (i0 + r) * k + b * kQBlock + 4 * st);
+        sdot2_add(s32[r][0], s32[r][1], xv, aw0, w0, aw1, w1);
+      }
+    }
+    const __m256 d0 = _mm256_loadu_ps(dw + b * kKPanel), d1 = _mm256_loadu_ps(dw + b * kKPanel + 8);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const __m256 dx = _mm256_set1_ps(a.x.d[(i0 + r) * nb + b]);
+      _mm256_store_ps(acc[r], _mm256_fmadd_ps(_mm256_cvtepi32_ps(s32[r][0]), _mm256_mul_ps(d0, dx),
+                                              _mm256_load_ps(acc[r])));
+      _mm256_store_ps(acc[r] + 8, _mm256_fmadd_ps(_mm256_cvtepi32_ps(s32[r][1]), _mm256_mul_ps(d1, dx),
+                                                  _mm256_load_ps(acc[r] + 8)));
+    }
+  }
+  __m256 out[R][2];
+  for (int r = 0; r < R; ++r) {
+    out[r][0] = _mm256_load_ps(acc[r]);
+    out[r][1] = _mm256_load_ps(acc[r] + 8);
+  }
+  store_rows<R>(a, i0, out);
+}
+
 // A super-block's 256 levels (bytes) into panel column c: 4 elements per
 // 32-bit word, one word per 4-element step (see kKPanel).
 inline void put_levels(const void* levels, size_t sb, size_t c, uint8_t* panel) {
@@ -340,6 +395,21 @@ void pack_q4_0_panel_avx2(const uint8_t* w, size_t row_bytes, size_t cols, size_
       _mm_store_si128(reinterpret_cast<__m128i*>(levels + 16), _mm_and_si128(_mm_srli_epi16(raw, 4), m4));
       uint8_t* q = panel + (b * 8 * kKPanel + c) * 4;
       for (size_t st = 0; st < 8; ++st) std::memcpy(q + st * kKPanel * 4, levels + 4 * st, 4);
+    }
+  }
+}
+
+void pack_q8_0_panel_avx2(const uint8_t* w, size_t row_bytes, size_t cols, size_t k, uint8_t* panel) {
+  constexpr size_t kB = 34;
+  const size_t nb = k / kQBlock;
+  float* d = reinterpret_cast<float*>(panel + k * kKPanel);
+  if (cols < kKPanel) std::memset(panel, 0, q8_0_panel_bytes(k));
+  for (size_t c = 0; c < cols; ++c) {
+    for (size_t b = 0; b < nb; ++b) {
+      const uint8_t* blk = w + c * row_bytes + b * kB;
+      d[b * kKPanel + c] = half_to_float(blk);
+      uint8_t* q = panel + (b * 8 * kKPanel + c) * 4;
+      for (size_t st = 0; st < 8; ++st) std::memcpy(q + st * kKPanel * 4, blk + 2 + 4 * st, 4);
     }
   }
 }
@@ -435,6 +505,9 @@ void gemm_q4_K_avx2(const KQuantGemmArgs& a, size_t m0, size_t m1) {
 }
 void gemm_q6_K_avx2(const KQuantGemmArgs& a, size_t m0, size_t m1) {
   rows_by_4<q6_K_rows<1>, q6_K_rows<2>, q6_K_rows<3>, q6_K_rows<4>>(a, m0, m1);
+}
+void gemm_q8_0_avx2(const KQuantGemmArgs& a, size_t m0, size_t m1) {
+  rows_by_4<q8_0_rows<1>, q8_0_rows<2>, q8_0_rows<3>, q8_0_rows<4>>(a, m0, m1);
 }
 
 namespace {

@@ -110,7 +110,7 @@ bool dequantize_row_avx512(DType type, const uint8_t* src, float* y, size_t n);
 
 // Prefill of q4_K and q6_K weights on int8 activations: under the current
 // kernel ISA, m > kQDotMaxRows, no AVX512_BF16 (which takes the bf16 panels).
-// Also q4_0, through the q4_K panels.
+// Also q4_0, through the q4_K panels, and q8_0 (its own panels).
 bool prefill_int8(DType type, size_t m);
 
 // The prefill panels: 16 W rows (columns of y), k elements each; rows past
@@ -131,6 +131,9 @@ void pack_q4_K_panel_avx2(const uint8_t* w, size_t row_bytes, size_t cols, size_
 // runs it; k a multiple of 32.
 void pack_q4_0_panel_avx2(const uint8_t* w, size_t row_bytes, size_t cols, size_t k, uint8_t* panel);
 void pack_q6_K_panel_avx2(const uint8_t* w, size_t row_bytes, size_t cols, size_t k, uint8_t* panel);
+// q8_0: q [k / 4][16][4] the int8 weights as stored; d [k / 32][16] floats.
+inline size_t q8_0_panel_bytes(size_t k) { return k * kKPanel + (k / kQBlock) * kKPanel * sizeof(float); }
+void pack_q8_0_panel_avx2(const uint8_t* w, size_t row_bytes, size_t cols, size_t k, uint8_t* panel);
 // The q4_K panel from the Q4_K_X8 layout: `groups` = the panel's first group
 // of 8 rows (the second follows when cols > 8), the same bytes as
 // pack_q4_K_panel_avx2 on those rows in storage layout.
@@ -154,6 +157,10 @@ struct KQuantGemmArgs {
 };
 void gemm_q4_K_avx2(const KQuantGemmArgs& a, size_t m0, size_t m1);
 void gemm_q6_K_avx2(const KQuantGemmArgs& a, size_t m0, size_t m1);
+//  q8_0: both sides signed, as pmaddubsw(|w|, sign(x, w)) (at most 2 * 127 *
+//        127 per int16 pair, then pmaddwd to int32 every step): sum over b
+//        of dx[i, b] * d[b, c] * sum(w x).
+void gemm_q8_0_avx2(const KQuantGemmArgs& a, size_t m0, size_t m1);
 
 // x row (k floats, k % block == 0) -> q (k int8), d (k / block) and s (k / 32). The
 // scalar form in qlinear.cc is the definition; the vector forms give the same

@@ -329,6 +329,49 @@ TEST(QLinear, ZeroActivationsAndWeights) {
   }
 }
 
+// q8_0 weights at the int8 extremes, -128 included (keel's quantizer stops at
+// -127; other writers may not), against x at its own extremes: the signed x
+// signed products of decode and of the int8 prefill (|w| as an unsigned byte,
+// x's sign moved onto it) must not saturate. Exact reference: x is a whole
+// number times a power of two per 32-block, so its quantization is exact.
+TEST(QLinear, Q8_0ExtremeWeightsDoNotSaturate) {
+  const size_t n = 19, k = 96, rb = *dtype_row_bytes(DType::Q8_0, k);
+  std::vector<uint8_t> bytes(n * rb);
+  std::vector<double> wv(n * k);
+  const uint16_t d_half = 0x3c00;  // 1.0
+  for (size_t r = 0; r < n; ++r) {
+    for (size_t b = 0; b < k / 32; ++b) {
+      uint8_t* blk = bytes.data() + r * rb + b * 34;
+      std::memcpy(blk, &d_half, 2);
+      for (size_t j = 0; j < 32; ++j) {
+        const int8_t q = (r + j) % 3 == 0 ? int8_t{-128} : (r + j) % 3 == 1 ? int8_t{127} : int8_t{-127};
+        blk[2 + j] = static_cast<uint8_t>(q);
+        wv[r * k + b * 32 + j] = q;
+      }
+    }
+  }
+  auto qm = QuantMatrix::view(DType::Q8_0, bytes.data(), n, k);
+  ASSERT_TRUE(qm.ok());
+  for (size_t m : {1, 3, 16}) {
+    std::vector<float> x(m * k);
+    for (size_t i = 0; i < m; ++i)
+      for (size_t j = 0; j < k; ++j) x[i * k + j] = ((i + j) % 2 ? 127.0f : -127.0f) * ((j / 32) % 2 ? 0.5f : 4.0f);
+    for (Isa isa : available_isas()) {
+      ScopedKernelIsa scoped(isa);
+      std::vector<float> y(m * n);
+      qlinear(x.data(), m, k, *qm, y.data(), n);
+      for (size_t i = 0; i < m; ++i) {
+        for (size_t r = 0; r < n; ++r) {
+          double want = 0;
+          for (size_t j = 0; j < k; ++j) want += wv[r * k + j] * x[i * k + j];
+          EXPECT_NEAR(y[i * n + r], want, 1e-6 * std::abs(want) + 1e-3)
+              << "m " << m << " row " << i << " col " << r << " isa " << isa_name(isa);
+        }
+      }
+    }
+  }
+}
+
 TEST(QLinear, ViewRejectsBadInput) {
   std::vector<uint8_t> bytes(1024);
   EXPECT_FALSE(QuantMatrix::view(DType::Q3_K, bytes.data(), 1, 256).ok());
