@@ -50,9 +50,8 @@ bool detail::decode_x_superblocks(DType t, QLayout layout) {
 }
 
 bool detail::prefill_int8(DType t, size_t m) {
-  return m > detail::kQDotMaxRows && (t == DType::Q4_K || t == DType::Q6_K || t == DType::Q4_0 || t == DType::Q8_0) &&
-         kernel_isa() != Isa::Scalar &&
-         !kernel_has_avx512_bf16();
+  const bool int8_panels = t == DType::Q4_K || t == DType::Q6_K || t == DType::Q4_0 || t == DType::Q8_0;
+  return m > detail::kQDotMaxRows && int8_panels && kernel_isa() != Isa::Scalar && !kernel_has_avx512_bf16();
 }
 
 namespace {
@@ -245,9 +244,8 @@ void qlinear_gemm(const float* x, size_t m, size_t ldx, const QuantMatrix& w, fl
 }
 
 // Prefill on q4_K / q6_K / q8_0 (and q4_0, in q4_K's panels) with int8
-// activations (prefill_int8): x quantized
-// once (rows in parallel), then one task per 16 columns of W: pack its panel,
-// run every row of x through it.
+// activations (prefill_int8): x quantized once (rows in parallel), then one
+// task per 16 columns of W: pack its panel, run every row of x through it.
 void qlinear_gemm_kquant(const float* x, size_t m, size_t ldx, const QuantMatrix& w, float* y, size_t ldy,
                          ThreadPool* pool) {
   const size_t k = w.k(), nb = k / detail::kQBlock;

@@ -108,9 +108,9 @@ void pack_bf16_pairs_avx512(const float* const rows[16], size_t kc, uint16_t* ds
 // false for other types (the caller falls back to dequantize_row).
 bool dequantize_row_avx512(DType type, const uint8_t* src, float* y, size_t n);
 
-// Prefill of q4_K and q6_K weights on int8 activations: under the current
-// kernel ISA, m > kQDotMaxRows, no AVX512_BF16 (which takes the bf16 panels).
-// Also q4_0, through the q4_K panels, and q8_0 (its own panels).
+// Prefill of q4_K, q6_K, q8_0 and q4_0 (through the q4_K panels) weights on
+// int8 activations: under the current kernel ISA, m > kQDotMaxRows, no
+// AVX512_BF16 (which takes the bf16 panels).
 bool prefill_int8(DType type, size_t m);
 
 // The prefill panels: 16 W rows (columns of y), k elements each; rows past
