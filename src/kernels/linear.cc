@@ -304,7 +304,9 @@ void run_gemm(detail::GemmTileFn tile, const detail::GemmArgs& g, size_t panel, 
   const size_t threads = pool ? static_cast<size_t>(pool->num_threads()) : 1;
   const size_t m_tiles = (g.m + kMc - 1) / kMc;
   const size_t n_panels = (g.n + panel - 1) / panel;
-  size_t nc = std::max(panel, std::min(nc_max, n_panels * panel) / panel * panel);
+  // nc_max rounded up to whole panels: nc_max = n not a multiple of the panel
+  // must still give one column tile, not a full one and a sliver.
+  size_t nc = std::max(panel, std::min((nc_max + panel - 1) / panel * panel, n_panels * panel));
   while (nc > panel && m_tiles * ((g.n + nc - 1) / nc) < 4 * threads) nc -= panel;
   const size_t n_tiles = (g.n + nc - 1) / nc;
   struct Ctx {
