@@ -336,11 +336,11 @@ void q8_0_rows(const KQuantGemmArgs& a, size_t i0) {
   store_rows<R>(a, i0, out);
 }
 
-// A super-block's 256 levels (bytes) into panel column c: 4 elements per
-// 32-bit word, one word per 4-element step (see kKPanel).
-inline void put_levels(const void* levels, size_t sb, size_t c, uint8_t* panel) {
-  uint8_t* q = panel + (sb * 64 * kKPanel + c) * 4;
-  for (size_t st = 0; st < 64; ++st) std::memcpy(q + st * kKPanel * 4, static_cast<const uint8_t*>(levels) + 4 * st, 4);
+// `steps` 4-element steps of levels (bytes), from step `step0` of the
+// panel, into panel column c: one 32-bit word per step (see kKPanel).
+inline void put_steps(const void* levels, size_t step0, size_t steps, size_t c, uint8_t* panel) {
+  uint8_t* q = panel + (step0 * kKPanel + c) * 4;
+  for (size_t st = 0; st < steps; ++st) std::memcpy(q + st * kKPanel * 4, static_cast<const uint8_t*>(levels) + 4 * st, 4);
 }
 
 }  // namespace
@@ -370,7 +370,7 @@ void pack_q4_K_panel_avx2(const uint8_t* w, size_t row_bytes, size_t cols, size_
         _mm256_store_si256(reinterpret_cast<__m256i*>(levels + 64 * ch), lo[ch]);
         _mm256_store_si256(reinterpret_cast<__m256i*>(levels + 64 * ch + 32), hi[ch]);
       }
-      put_levels(levels, sb, c, panel);
+      put_steps(levels, sb * 64, 64, c, panel);  // a super-block
     }
   }
 }
@@ -393,8 +393,7 @@ void pack_q4_0_panel_avx2(const uint8_t* w, size_t row_bytes, size_t cols, size_
       const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
       _mm_store_si128(reinterpret_cast<__m128i*>(levels), _mm_and_si128(raw, m4));
       _mm_store_si128(reinterpret_cast<__m128i*>(levels + 16), _mm_and_si128(_mm_srli_epi16(raw, 4), m4));
-      uint8_t* q = panel + (b * 8 * kKPanel + c) * 4;
-      for (size_t st = 0; st < 8; ++st) std::memcpy(q + st * kKPanel * 4, levels + 4 * st, 4);
+      put_steps(levels, b * 8, 8, c, panel);
     }
   }
 }
@@ -408,8 +407,7 @@ void pack_q8_0_panel_avx2(const uint8_t* w, size_t row_bytes, size_t cols, size_
     for (size_t b = 0; b < nb; ++b) {
       const uint8_t* blk = w + c * row_bytes + b * kB;
       d[b * kKPanel + c] = half_to_float(blk);
-      uint8_t* q = panel + (b * 8 * kKPanel + c) * 4;
-      for (size_t st = 0; st < 8; ++st) std::memcpy(q + st * kKPanel * 4, blk + 2 + 4 * st, 4);
+      put_steps(blk + 2, b * 8, 8, c, panel);
     }
   }
 }
@@ -480,7 +478,7 @@ void pack_q6_K_panel_avx2(const uint8_t* w, size_t row_bytes, size_t cols, size_
         if (j % 2 == 0) corr[(sub / 2) * kKPanel + c] = 0;
         corr[(sub / 2) * kKPanel + c] += 128 * scales[j] * lsum;
       }
-      put_levels(levels, sb, c, panel);
+      put_steps(levels, sb * 64, 64, c, panel);  // a super-block
     }
   }
 }
