@@ -23,7 +23,9 @@
 # the higher of its two probes (a shared machine's bandwidth drifts by 30%
 # within minutes: one probe at the start put the same decode speed anywhere
 # from 61% to 91%). Printed: the best of these ratios (as tokens/s are the
-# best of --reps runs: a neighbour only ever slows a run down) and their median.
+# best of --reps runs: a neighbour only ever slows a run down) and their median;
+# then the best ratio counting the KV cache's reads too (f16, context x bytes per
+# position), which at context 1024 add 3-17% to the weights' bytes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -99,19 +101,24 @@ for m in ${MODELS//,/ }; do
   make_model "$m"
   for t in ${TYPES//,/ }; do
     gguf=$DIR/${m}_${t}.gguf
-    # Weight bytes a decode step reads: every tensor but token_embd (one row is gathered).
-    wbytes=$(/usr/bin/python3 - "$gguf" "$ROOT/third_party/llama.cpp/gguf-py" <<'PY'
+    # Weight bytes a decode step reads: every tensor but token_embd (one row is
+    # gathered); and the f16 KV cache's bytes per position (both engines' default).
+    read -r wbytes kvbytes < <(/usr/bin/python3 - "$gguf" "$ROOT/third_party/llama.cpp/gguf-py" <<'PY'
 import sys
 sys.path.insert(0, sys.argv[2])
 import gguf
 r = gguf.GGUFReader(sys.argv[1])
-print(sum(int(t.n_bytes) for t in r.tensors if t.name != "token_embd.weight"))
+arch = bytes(r.fields["general.architecture"].parts[-1]).decode()
+meta = lambda k: int(r.fields[f"{arch}.{k}"].parts[-1][0])
+head_dim = meta("embedding_length") // meta("attention.head_count")
+print(sum(int(t.n_bytes) for t in r.tensors if t.name != "token_embd.weight"),
+      meta("block_count") * meta("attention.head_count_kv") * head_dim * 2 * 2)
 PY
 )
     for ctx in 512 128 1024; do
       p=$(prompt_file $ctx)
       gen=$GEN; [ $ctx = 512 ] && gen=2
-      kbest_pp=0 kbest_tg=0 roofs=""
+      kbest_pp=0 kbest_tg=0 roofs="" kvroofs=""
       [ $ctx != 512 ] && probe=$(stream_probe)
       for r in $(seq "$REPS"); do
         line=$("$KEEL" generate --model "$gguf" --prompt "$(cat "$p")" --temperature 0 --ignore-eos \
@@ -124,6 +131,7 @@ PY
         if [ $ctx != 512 ]; then
           after=$(stream_probe)
           roofs="$roofs $(/usr/bin/python3 -c "print($wbytes / (max($probe, $after) * 1e9) * $ktg)")"
+          kvroofs="$kvroofs $(/usr/bin/python3 -c "print(($wbytes + $kvbytes * $kn) / (max($probe, $after) * 1e9) * $ktg)")"
           probe=$after
         fi
       done
@@ -136,9 +144,10 @@ PY
           "$(/usr/bin/python3 -c "print($kbest_pp / $lpp)")"
       else
         roof=$(/usr/bin/python3 -c "import statistics; r = [100 * float(v) for v in '$roofs'.split()]; print('%.0f%% (median %.0f%%)' % (max(r), statistics.median(r)))")
-        printf '%-6s %-7s %-13s %12.2f %12.2f %6.2fx  keel roofline %s (%.0f MB/token)\n' "$m" "$t" "tg@$kn/$ln" \
-          "$kbest_tg" "$ltg" "$(/usr/bin/python3 -c "print($kbest_tg / $ltg)")" \
-          "$roof" "$(/usr/bin/python3 -c "print($wbytes / 1e6)")"
+        kvroof=$(/usr/bin/python3 -c "print('%.0f%%' % (100 * max(float(v) for v in '$kvroofs'.split())))")
+        printf '%-6s %-7s %-13s %12.2f %12.2f %6.2fx  keel roofline %s (%.0f MB/token); with KV reads %s (+%.1f MB)\n' \
+          "$m" "$t" "tg@$kn/$ln" "$kbest_tg" "$ltg" "$(/usr/bin/python3 -c "print($kbest_tg / $ltg)")" \
+          "$roof" "$(/usr/bin/python3 -c "print($wbytes / 1e6)")" "$kvroof" "$(/usr/bin/python3 -c "print($kvbytes * $kn / 1e6)")"
       fi
     done
   done
