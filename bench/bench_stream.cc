@@ -1,11 +1,11 @@
 // Read bandwidth of this machine (see stream_probe.h), 1 and 2 threads.
 //
 //   bench_stream [--mib 256] [--reps 5] [--threads 1,2]
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
-#include <algorithm>
 
 #include "stream_probe.h"
 

@@ -109,11 +109,6 @@ void add_layer_norm_rows(const float* x, const float* residual, const float* gam
   }
 }
 
-// One (sequence, head) of attention, flash style: K^T of the head is packed
-// into scratch once; then for each block of kQ query rows, key blocks of kK
-// keys are scored (kQ x kK in L1), folded into a running max / sum (online
-// softmax) and accumulated into the output rows. The len x len score matrix
-// is never formed. Short sequences only touch the vectors their keys fill.
 // kt[t * ldt + j] = k[j * ldk + t] for j < len, t < d: K^T of one head, so
 // that the scores loop reads 8 or 16 keys per vector. 8 x 8 blocks go through
 // ymm registers (both ISA units have AVX2); element by element, the strided
@@ -151,6 +146,11 @@ inline void transpose_keys(const float* k, size_t ldk, size_t len, size_t d, flo
   }
 }
 
+// One (sequence, head) of attention, flash style: K^T of the head is packed
+// into scratch once; then for each block of kQ query rows, key blocks of kK
+// keys are scored (kQ x kK in L1), folded into a running max / sum (online
+// softmax) and accumulated into the output rows. The len x len score matrix
+// is never formed. Short sequences only touch the vectors their keys fill.
 template <class V>
 void attention_head(const detail::AttentionArgs& a, size_t r0, size_t len, size_t h,
                     float* scratch) {
