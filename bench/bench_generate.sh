@@ -92,7 +92,7 @@ PY
 stream_probe() {  # GB/s, $THREADS threads, best of 3 reads of 512 MiB (~0.1 s)
   "$BUILD/bin/bench_stream" --mib 512 --reps 3 --threads "$THREADS" | awk '{print $(NF-1)}'
 }
-stream_gbs=$("$BUILD/bin/bench_stream" --mib 512 | awk -v t="$THREADS" '$5 == t {print $(NF-1)}' | tail -1)
+stream_gbs=$(stream_probe)
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); stream read bandwidth, $THREADS threads: $stream_gbs GB/s"
 echo
 printf '%-6s %-7s %-13s %12s %12s %7s\n' model type test keel llama.cpp ratio
