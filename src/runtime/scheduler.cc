@@ -16,12 +16,13 @@ EmbedScheduler::EmbedScheduler(EmbeddingModel& model, SchedulerOptions options,
 
 EmbedScheduler::~EmbedScheduler() { stop(); }
 
-SubmitResult EmbedScheduler::submit(std::vector<Sequence> seqs, JobDone done) {
+SubmitResult EmbedScheduler::submit(std::vector<Sequence> seqs, JobDone done, CancelFlag cancel) {
   auto job = std::make_shared<Job>();
   size_t tokens = 0;
   for (const Sequence& s : seqs) tokens += s.ids.size();
   job->seqs = std::move(seqs);
   job->done = std::move(done);
+  job->cancel = std::move(cancel);
   job->rows.resize(job->seqs.size() * model_.dim());
   {
     std::lock_guard lock(mu_);
@@ -63,9 +64,15 @@ void EmbedScheduler::loop() {
     const auto deadline = queue_.front()->submitted + options_.max_wait;
     while (!stopping_ && queued_tokens_ < options_.max_batch_tokens && Clock::now() < deadline)
       cv_.wait_until(lock, deadline);
+    std::vector<std::shared_ptr<Job>> dropped = drop_cancelled();
     std::vector<Slice> batch = take_batch(lock);
     lock.unlock();
-    run_batch(batch);
+    for (auto& job : dropped) {
+      job->timing.cancelled = true;
+      job->done(Error("cancelled: the client went away"), job->timing);
+    }
+    dropped.clear();
+    if (!batch.empty()) run_batch(batch);
     batch.clear();  // drop job references outside the lock
     lock.lock();
     trim_pending_ = true;
@@ -81,6 +88,25 @@ void EmbedScheduler::release_memory(std::unique_lock<std::mutex>& lock) {
   malloc_trim(0);
   lock.lock();
 #endif
+}
+
+// Takes the cancelled jobs out of the queue (their callbacks run outside the
+// lock), with the sequences of theirs not yet computed. A job whose forward
+// pass failed has had its answer and leaves too.
+std::vector<std::shared_ptr<EmbedScheduler::Job>> EmbedScheduler::drop_cancelled() {
+  std::vector<std::shared_ptr<Job>> dropped;
+  for (auto it = queue_.begin(); it != queue_.end();) {
+    Job& job = **it;
+    const bool cancelled = job.cancel && job.cancel->load(std::memory_order_relaxed);
+    if (!cancelled && !job.failed) {
+      ++it;
+      continue;
+    }
+    for (size_t i = job.next; i < job.seqs.size(); ++i) queued_tokens_ -= job.seqs[i].ids.size();
+    if (!job.failed) dropped.push_back(*it);
+    it = queue_.erase(it);
+  }
+  return dropped;
 }
 
 std::vector<EmbedScheduler::Slice> EmbedScheduler::take_batch(std::unique_lock<std::mutex>&) {

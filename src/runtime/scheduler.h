@@ -5,12 +5,16 @@
 // A job larger than the budget is split over several batches; a batch always
 // takes at least one sequence. The queue is bounded: submit() refuses instead
 // of growing without limit (llama.cpp's server queue, with token budgets).
+// A job whose cancel flag is set (its client went away) is dropped before its
+// next batch: nothing more is computed for it, and done() learns it was
+// cancelled (vLLM aborts a request whose client disconnects the same way).
 //
 //   EmbedScheduler s(model, {.max_batch_tokens = 8192});
 //   auto r = s.submit(std::move(seqs), [](Result<std::vector<float>> rows, JobTiming t) { ... });
 //   if (r == SubmitResult::kQueueFull) -> 429
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -37,7 +41,11 @@ struct SchedulerOptions {
 struct JobTiming {
   double queue_seconds = 0;    // submit -> its first batch starts
   double compute_seconds = 0;  // the forward passes it took part in
+  bool cancelled = false;      // dropped unfinished: its cancel flag was set
 };
+
+// Set (from any thread) when nobody waits for a job's answer any more.
+using CancelFlag = std::shared_ptr<const std::atomic<bool>>;
 
 struct BatchStats {
   size_t sequences = 0;
@@ -45,8 +53,9 @@ struct BatchStats {
   double compute_seconds = 0;
 };
 
-// rows: [sequences, dim] pooled, not normalized. Called once, on the scheduler
-// thread; it must not block.
+// rows: [sequences, dim] pooled, not normalized; an error if the forward pass
+// failed or the job was cancelled (timing.cancelled). Called once, on the
+// scheduler thread; it must not block.
 using JobDone = std::function<void(Result<std::vector<float>> rows, JobTiming timing)>;
 
 enum class SubmitResult { kAccepted, kQueueFull, kStopped };
@@ -60,7 +69,7 @@ class EmbedScheduler {
   EmbedScheduler& operator=(const EmbedScheduler&) = delete;
 
   // Thread-safe. seqs must be non-empty, each 1..max_tokens() long.
-  SubmitResult submit(std::vector<Sequence> seqs, JobDone done);
+  SubmitResult submit(std::vector<Sequence> seqs, JobDone done, CancelFlag cancel = nullptr);
   // Refuses new jobs, finishes every queued one, joins the thread. Idempotent.
   void stop();
   size_t queued_jobs() const;
@@ -70,6 +79,7 @@ class EmbedScheduler {
   struct Job {
     std::vector<Sequence> seqs;
     JobDone done;
+    CancelFlag cancel;
     Clock::time_point submitted;
     size_t next = 0;           // first sequence not yet put in a batch
     size_t finished = 0;       // sequences computed
@@ -84,6 +94,7 @@ class EmbedScheduler {
   };
 
   void loop();
+  std::vector<std::shared_ptr<Job>> drop_cancelled();
   std::vector<Slice> take_batch(std::unique_lock<std::mutex>& lock);
   void run_batch(std::vector<Slice>& batch);
   void release_memory(std::unique_lock<std::mutex>& lock);

@@ -142,6 +142,13 @@ HttpResponse model_error(int status, const std::string& message) {
   return make_error({status, message, "model", status == 404 ? "model_not_found" : ""});
 }
 
+// The answer to a request whose client closed the connection first. The
+// transport never sends it; it is counted as 499 (nginx's "client closed
+// request").
+HttpResponse client_gone() {
+  return make_error({499, "the client closed the connection before the answer", "", "client_closed_request"});
+}
+
 // The response for a job the scheduler refused (429 queue full, 503 stopping);
 // nullopt when it took the job.
 std::optional<HttpResponse> refusal(runtime::SubmitResult result) {
@@ -447,6 +454,7 @@ void Api::embeddings(HttpRequest&& request, Respond respond) {
   auto result = served->scheduler->submit(
       std::move(*seqs), [this, respond, n, dim, dims, base64, normalize, tokens,
                          model_name = served->model->name()](Result<std::vector<float>> rows, runtime::JobTiming t) {
+        if (t.cancelled) return respond(client_gone());
         metrics_.observe_job(t.queue_seconds, t.compute_seconds);
         if (!rows.ok()) return respond(make_error({500, "embedding failed: " + rows.error(), "", ""}));
         std::string out = R"({"object":"list","data":[)";
@@ -471,7 +479,8 @@ void Api::embeddings(HttpRequest&& request, Respond respond) {
         r.body = std::move(out);
         r.tokens = tokens;
         respond(std::move(r));
-      });
+      },
+      request.client_gone);
   if (auto refused = refusal(result)) respond(std::move(*refused));
 }
 
@@ -499,6 +508,7 @@ void Api::tei_embed(HttpRequest&& request, Respond respond) {
   auto result = served->scheduler->submit(
       std::move(*seqs), [this, respond, n, dim, tokens, normalize = *normalize](Result<std::vector<float>> rows,
                                                                                runtime::JobTiming t) {
+        if (t.cancelled) return respond(client_gone());
         metrics_.observe_job(t.queue_seconds, t.compute_seconds);
         if (!rows.ok()) return respond(make_error({500, "embedding failed: " + rows.error(), "", ""}));
         std::string out = "[";
@@ -513,7 +523,8 @@ void Api::tei_embed(HttpRequest&& request, Respond respond) {
         r.body = std::move(out);
         r.tokens = tokens;
         respond(std::move(r));
-      });
+      },
+      request.client_gone);
   if (auto refused = refusal(result)) respond(std::move(*refused));
 }
 

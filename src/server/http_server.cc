@@ -6,6 +6,9 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <utility>
+
+#include <sys/resource.h>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -22,6 +25,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr size_t kHeaderLimit = 16 * 1024;
 constexpr size_t kDiscardLimit = 8 << 20;  // bytes read and dropped after an early error, before closing
+constexpr size_t kReadAheadLimit = 64 * 1024;  // pipelined bytes kept while a request is in flight
 
 class Session;
 
@@ -154,10 +158,12 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_body(beast::error_code ec) {
     if (ec) return on_read_error(ec);
     auto& req = parser_->get();
+    client_gone_ = std::make_shared<std::atomic<bool>>(false);
     request_ = HttpRequest{.method = std::string(req.method_string()),
                            .target = std::string(req.target()),
                            .body = std::move(req.body()),
-                           .authorization = std::string(req[http::field::authorization])};
+                           .authorization = std::string(req[http::field::authorization]),
+                           .client_gone = client_gone_};
     keep_alive_ = req.keep_alive();
     parser_.reset();
     if (server_.draining) {
@@ -183,9 +189,49 @@ class Session : public std::enable_shared_from_this<Session> {
     } catch (const std::exception& e) {
       respond(server_.error_body(500, str_cat("internal error: ", e.what())));
     }
+    if (!answered->load()) watch_client();
+  }
+
+  // While the handler works, a read on the connection tells whether the client
+  // is still there. End of stream or a reset: nobody will read the answer, so
+  // the request is marked gone (the scheduler drops the work not yet started),
+  // the socket closes now, and the answer, when it comes, is only logged and
+  // counted, as 499. Bytes of a pipelined next request are kept for it; past
+  // kReadAheadLimit of them the watch stops.
+  void watch_client() {
+    if (buffer_.size() >= kReadAheadLimit) return;
+    watching_ = true;
+    stream_.async_read_some(buffer_.prepare(kReadAheadLimit - buffer_.size()),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) { self->on_watch(ec, n); });
+  }
+
+  void on_watch(beast::error_code ec, size_t n) {
+    watching_ = false;
+    buffer_.commit(n);
+    if (after_watch_) return (this->*std::exchange(after_watch_, nullptr))();
+    if (state_ != State::kBusy || ec == net::error::operation_aborted) return;
+    if (ec) {
+      client_gone_->store(true);
+      return close();
+    }
+    watch_client();
+  }
+
+  // Runs `next` now, or when the watch's read returns: one read at a time.
+  void after_watch(void (Session::*next)()) {
+    if (!watching_) return (this->*next)();
+    after_watch_ = next;
+    beast::error_code ignored;
+    stream_.socket().cancel(ignored);
   }
 
   void write(HttpResponse response) {
+    if (client_gone_ && client_gone_->load()) {  // closed by on_watch: count it, send nothing
+      response_ = std::move(response);
+      response_.status = 499;
+      response_.tokens = 0;
+      return complete(/*write_failed=*/false);
+    }
     state_ = State::kWriting;
     if (server_.draining && !has_pending_bytes()) keep_alive_ = false;
     response_ = std::move(response);
@@ -203,16 +249,22 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void on_write(beast::error_code ec) {
+    complete(/*write_failed=*/bool(ec));
+    res_.reset();
+    if (ec) return close();
+    if (!keep_alive_) return after_watch(&Session::discard_then_close);
+    after_watch(&Session::read_header);
+  }
+
+  // The access-log line and the metrics of the request just answered.
+  void complete(bool write_failed) {
     const double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
     if (options().access_log)
       std::fprintf(stderr, "access method=%s path=\"%s\" status=%d latency_ms=%.3f tokens=%zu%s\n",
                    loggable(request_.method).c_str(), loggable(request_.target).c_str(), response_.status,
-                   seconds * 1e3, response_.tokens, ec ? " write_failed=1" : "");
+                   seconds * 1e3, response_.tokens, write_failed ? " write_failed=1" : "");
     if (server_.on_complete) server_.on_complete(request_, response_, seconds);
-    res_.reset();
-    if (ec) return close();
-    if (!keep_alive_) return discard_then_close();
-    read_header();
+    client_gone_.reset();
   }
 
   // After an early error the client may still be sending its body: read and drop
@@ -253,6 +305,9 @@ class Session : public std::enable_shared_from_this<Session> {
   State state_ = State::kReading;
   Clock::time_point started_ = Clock::now();
   size_t discarded_ = 0;
+  std::shared_ptr<std::atomic<bool>> client_gone_;  // of the request in flight
+  bool watching_ = false;                           // watch_client's read is pending
+  void (Session::*after_watch_)() = nullptr;        // what runs when it returns
 };
 
 }  // namespace
@@ -314,8 +369,23 @@ void HttpServer::Impl::start_drain() {
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpServer::~HttpServer() = default;
 
+namespace {
+
+// One descriptor per connection: the soft limit (often 1024) is raised to the
+// hard one, as Go's runtime and nginx's worker_rlimit_nofile do, so that
+// thousands of clients are served rather than refused at accept.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &limit);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<HttpServer>> HttpServer::create(const HttpServerOptions& options, Handler handler,
                                                        ErrorBody error_body, OnComplete on_complete) {
+  raise_descriptor_limit();
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->handler = std::move(handler);

@@ -2,11 +2,14 @@
 // I/O threads serve every connection asynchronously, with keep-alive, header
 // and body read timeouts and a body size limit. Each request is handed to the
 // Handler, which answers through Respond from any thread, once; the I/O
-// threads never wait on it. SIGTERM / SIGINT start a graceful shutdown: stop
+// threads never wait on it. A client that closes its connection before the
+// answer cancels its request (HttpRequest::client_gone; logged as status 499,
+// nginx's "client closed request"). SIGTERM / SIGINT start a graceful shutdown: stop
 // accepting, answer 503 to new requests, finish the ones in flight (bounded by
 // shutdown_grace), then run() returns.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -24,6 +27,11 @@ struct HttpRequest {
   std::string target;         // path and query, as sent
   std::string body;
   std::string authorization;  // the Authorization header, "" if absent
+  // Becomes true if the client closes the connection (end of stream or reset)
+  // while its answer is pending: nobody will read it, so work not yet started
+  // for it can be dropped. A client that half-closes after its request counts
+  // as gone, as in nginx.
+  std::shared_ptr<const std::atomic<bool>> client_gone;
 };
 
 struct HttpResponse {

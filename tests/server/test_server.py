@@ -503,6 +503,80 @@ def test_shutdown_finishes_requests_in_flight(models, expected):
     assert b"HTTP/1.1 503" in replies and b"shutting down" in replies
 
 
+def raw_post(body):
+    data = json.dumps(body).encode()
+    return b"POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(data), data)
+
+
+def read_responses(sock, n):
+    """n HTTP responses with Content-Length bodies, as (status, body)."""
+    buf, out = b"", []
+    while len(out) < n:
+        while b"\r\n\r\n" not in buf:
+            c = sock.recv(65536)
+            assert c, f"connection closed after {len(out)} responses"
+            buf += c
+        head, buf = buf.split(b"\r\n\r\n", 1)
+        length = int(re.search(rb"(?i)content-length: (\d+)", head).group(1))
+        while len(buf) < length:
+            c = sock.recv(65536)
+            assert c, "connection closed inside a body"
+            buf += c
+        out.append((int(head.split(b" ")[1]), buf[:length]))
+        buf = buf[length:]
+    return out
+
+
+def test_requests_of_clients_that_left_are_dropped(models):
+    # Eight clients each send a large request (256 long inputs) and close their
+    # connections once all eight are in flight. Nobody will read those answers:
+    # the server stops computing them (the scheduler drops the batches not yet
+    # started) and counts them as 499, instead of working through ~100 s of
+    # abandoned queue first, as it did before.
+    s = Server("--max-batch-tokens", "512", "--access-log", models=models[:1])
+    try:
+        big = raw_post(slow_request(256))
+        clients = []
+        for _ in range(8):
+            c = socket.create_connection(("127.0.0.1", s.port), timeout=60)
+            c.sendall(big)
+            clients.append(c)
+        deadline = time.time() + 60
+        while s.metric("keel_requests_in_flight") != 8:
+            assert time.time() < deadline, "".join(s.log)
+            time.sleep(0.005)
+        for c in clients:
+            c.close()
+        deadline = time.time() + 60
+        while s.metric("keel_requests_in_flight") != 0:
+            assert time.time() < deadline, "the abandoned requests are still being computed"
+            time.sleep(0.01)
+        tokens = requests.post(s.url + "/tokenize", json={"inputs": slow_request(256)["input"]}, timeout=60).json()
+        submitted = 8 * sum(len(t) for t in tokens)
+        computed = s.metric("keel_batch_tokens_sum")
+        assert computed < submitted / 2, (computed, submitted)
+        assert s.metric('keel_requests_total{route="/v1/embeddings",status="499"}') == 8
+        # The server is free for the next client at once.
+        r = requests.post(s.url + "/v1/embeddings", json={"input": TEXTS[:2]}, timeout=60)
+        assert r.status_code == 200
+    finally:
+        assert s.stop() == 0, "".join(s.log)
+    assert sum("status=499" in line for line in s.log) == 8
+
+
+def test_pipelined_requests_behind_a_slow_one(server, expected):
+    # The second and third requests arrive while the first is computing (the
+    # server reads ahead to notice a client leaving); each is answered, in order.
+    with socket.create_connection(("127.0.0.1", server.port), timeout=120) as c:
+        c.sendall(raw_post({"model": "mini", "input": slow_request(64)["input"]}) +
+                  raw_post({"model": "mini", "input": TEXTS[:3]}) + raw_post({"model": "mini", "input": TEXTS[3]}))
+        replies = read_responses(c, 3)
+    assert [status for status, _ in replies] == [200, 200, 200]
+    assert len(json.loads(replies[0][1])["data"]) == 64
+    assert np.array_equal(vectors(json.loads(replies[1][1])), expected["a"][:3])
+    assert np.array_equal(vectors(json.loads(replies[2][1])), expected["a"][3:4])
+
+
 # ---- the official OpenAI client ----
 
 def test_openai_node_client(server, expected, models):

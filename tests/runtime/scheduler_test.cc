@@ -1,0 +1,160 @@
+// EmbedScheduler: a job's rows equal the model's own forward pass on the same
+// sequences; a job whose cancel flag is set is dropped before its next batch,
+// whether it was still queued or half computed, and its callback says so.
+#include "runtime/scheduler.h"
+
+#include <atomic>
+#include <filesystem>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "models/synthetic_model.h"
+
+namespace keel::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A one-layer MiniLM (real config and tokenizer, seeded weights), made once.
+EmbeddingModel& model() {
+  static std::unique_ptr<EmbeddingModel> m = [] {
+    const std::string shared = std::string(KEEL_SHARED_MODELS) + "/all-MiniLM-L6-v2";
+    const fs::path dir = fs::path(KEEL_TEST_TMP) / "scheduler_test" / "minilm";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    Status made = make_model(
+        {.config_path = shared, .tokenizer_dir = shared, .num_layers = 1, .seed = 3, .out_dir = dir.string()});
+    EXPECT_TRUE(made.ok()) << made.message();
+    auto opened = EmbeddingModel::open(dir.string(), "minilm", {.threads = 1});
+    EXPECT_TRUE(opened.ok()) << opened.error();
+    return opened.ok() ? std::move(*opened) : nullptr;
+  }();
+  return *m;
+}
+
+std::vector<Sequence> sequences(size_t n, size_t words) {
+  std::vector<Sequence> out;
+  for (size_t i = 0; i < n; ++i) {
+    std::string text;
+    for (size_t w = 0; w < words; ++w) text += "word" + std::to_string(i * 31 + w) + " ";
+    auto seq = model().tokenize(text, /*truncate=*/true);
+    EXPECT_TRUE(seq.ok()) << seq.error();
+    out.push_back(std::move(*seq));
+  }
+  return out;
+}
+
+struct Outcome {
+  Result<std::vector<float>> rows = Error("not called");
+  JobTiming timing;
+};
+
+// A JobDone that fulfils a promise (done must be called exactly once).
+JobDone capture(std::promise<Outcome>& promise) {
+  return [&promise](Result<std::vector<float>> rows, JobTiming timing) {
+    promise.set_value(Outcome{std::move(rows), timing});
+  };
+}
+
+struct BatchLog {
+  std::mutex mu;
+  std::vector<BatchStats> batches;
+  size_t sequences() {
+    std::lock_guard lock(mu);
+    size_t n = 0;
+    for (auto& b : batches) n += b.sequences;
+    return n;
+  }
+};
+
+TEST(EmbedScheduler, RowsAreTheModelsForwardPass) {
+  std::vector<Sequence> seqs = sequences(5, 12);
+  bert::PackedBatch packed;
+  packed.offsets.push_back(0);
+  for (auto& s : seqs) {
+    packed.ids.insert(packed.ids.end(), s.ids.begin(), s.ids.end());
+    packed.type_ids.insert(packed.type_ids.end(), s.type_ids.begin(), s.type_ids.end());
+    packed.offsets.push_back(static_cast<uint32_t>(packed.ids.size()));
+  }
+  std::vector<float> want;
+  ASSERT_TRUE(model().embed_pooled(packed, want).ok());
+
+  EmbedScheduler scheduler(model(), {.max_batch_tokens = 4096});
+  std::promise<Outcome> done;
+  ASSERT_EQ(scheduler.submit(seqs, capture(done)), SubmitResult::kAccepted);
+  Outcome got = done.get_future().get();
+  ASSERT_TRUE(got.rows.ok()) << got.rows.error();
+  EXPECT_FALSE(got.timing.cancelled);
+  EXPECT_EQ(*got.rows, want);
+}
+
+TEST(EmbedScheduler, AQueuedCancelledJobIsNeverComputed) {
+  BatchLog log;
+  EmbedScheduler scheduler(model(), {.max_batch_tokens = 4096}, [&](const BatchStats& b) {
+    std::lock_guard lock(log.mu);
+    log.batches.push_back(b);
+  });
+  auto gone = std::make_shared<std::atomic<bool>>(true);  // the client left before the job ran
+  std::promise<Outcome> cancelled, kept;
+  ASSERT_EQ(scheduler.submit(sequences(7, 20), capture(cancelled), gone), SubmitResult::kAccepted);
+  ASSERT_EQ(scheduler.submit(sequences(3, 10), capture(kept), std::make_shared<std::atomic<bool>>(false)),
+            SubmitResult::kAccepted);
+  Outcome c = cancelled.get_future().get();
+  EXPECT_TRUE(c.timing.cancelled);
+  ASSERT_FALSE(c.rows.ok());
+  EXPECT_NE(c.rows.error().find("cancelled"), std::string::npos) << c.rows.error();
+  Outcome k = kept.get_future().get();
+  ASSERT_TRUE(k.rows.ok()) << k.rows.error();
+  EXPECT_FALSE(k.timing.cancelled);
+  EXPECT_EQ(k.rows->size(), 3 * model().dim());
+  EXPECT_EQ(log.sequences(), 3u);  // only the kept job's
+}
+
+TEST(EmbedScheduler, CancellingAJobStopsItsRemainingBatches) {
+  // A budget of ~2 sequences per batch splits the job over 10 batches; the
+  // flag is set while the first one computes (on_batch runs on the scheduler
+  // thread right after it), so that is the only one.
+  const std::vector<Sequence> seqs(20, sequences(1, 10)[0]);
+  const size_t len = seqs[0].ids.size();
+  auto gone = std::make_shared<std::atomic<bool>>(false);
+  BatchLog log;
+  EmbedScheduler scheduler(model(), {.max_batch_tokens = 2 * len}, [&](const BatchStats& b) {
+    std::lock_guard lock(log.mu);
+    log.batches.push_back(b);
+    gone->store(true);
+  });
+  std::promise<Outcome> done;
+  ASSERT_EQ(scheduler.submit(seqs, capture(done), gone), SubmitResult::kAccepted);
+  Outcome got = done.get_future().get();
+  EXPECT_TRUE(got.timing.cancelled);
+  EXPECT_FALSE(got.rows.ok());
+  EXPECT_GT(got.timing.compute_seconds, 0.0);
+  scheduler.stop();
+  EXPECT_EQ(log.batches.size(), 1u);
+  EXPECT_EQ(log.sequences(), 2u);
+  EXPECT_EQ(scheduler.queued_jobs(), 0u);
+}
+
+TEST(EmbedScheduler, StopFinishesQueuedJobsButNotCancelledOnes) {
+  EmbedScheduler scheduler(model(), {.max_batch_tokens = 64});
+  std::promise<Outcome> a, b;
+  ASSERT_EQ(scheduler.submit(sequences(6, 10), capture(a)), SubmitResult::kAccepted);
+  ASSERT_EQ(scheduler.submit(sequences(6, 10), capture(b), std::make_shared<std::atomic<bool>>(true)),
+            SubmitResult::kAccepted);
+  scheduler.stop();
+  EXPECT_EQ(scheduler.submit(sequences(1, 3), [](Result<std::vector<float>>, JobTiming) {}),
+            SubmitResult::kStopped);
+  Outcome ra = a.get_future().get(), rb = b.get_future().get();
+  ASSERT_TRUE(ra.rows.ok()) << ra.rows.error();
+  EXPECT_EQ(ra.rows->size(), 6 * model().dim());
+  EXPECT_TRUE(rb.timing.cancelled);
+  EXPECT_FALSE(rb.rows.ok());
+}
+
+}  // namespace
+}  // namespace keel::runtime
