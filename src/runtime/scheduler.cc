@@ -60,9 +60,12 @@ void EmbedScheduler::loop() {
     }
     cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopping, nothing left
-    // Wait (bounded) for the batch to fill, unless the budget is already met.
+    // Wait (bounded) for the batch to fill, unless the budget is already met or
+    // the last batch served a single request: a lone client gains nothing from
+    // the wait but its latency (docs/benchmarks.md, issue 5).
     const auto deadline = queue_.front()->submitted + options_.max_wait;
-    while (!stopping_ && queued_tokens_ < options_.max_batch_tokens && Clock::now() < deadline)
+    while (!stopping_ && last_batch_jobs_ > 1 && queued_tokens_ < options_.max_batch_tokens &&
+           Clock::now() < deadline)
       cv_.wait_until(lock, deadline);
     std::vector<std::shared_ptr<Job>> dropped = drop_cancelled();
     std::vector<Slice> batch = take_batch(lock);
@@ -73,8 +76,10 @@ void EmbedScheduler::loop() {
     }
     dropped.clear();
     if (!batch.empty()) run_batch(batch);
+    const size_t jobs = batch.size();
     batch.clear();  // drop job references outside the lock
     lock.lock();
+    if (jobs > 0) last_batch_jobs_ = jobs;
     trim_pending_ = true;
   }
 }

@@ -1,10 +1,11 @@
 // The batching scheduler: HTTP threads submit jobs (one request's sequences);
 // one scheduler thread owns the model, packs queued sequences into batches by
 // token budget (waiting at most max_wait for more to arrive once the oldest job
-// is queued), runs them, and hands each job its rows when all are done.
-// A job larger than the budget is split over several batches; a batch always
-// takes at least one sequence. The queue is bounded: submit() refuses instead
-// of growing without limit (llama.cpp's server queue, with token budgets).
+// is queued, if the last batch served several requests), runs them, and hands
+// each job its rows when all are done. A job larger than the budget is split
+// over several batches; a batch always takes at least one sequence. The queue
+// is bounded: submit() refuses instead of growing without limit (llama.cpp's
+// server queue, with token budgets).
 // A job whose cancel flag is set (its client went away) is dropped before its
 // next batch: nothing more is computed for it, and done() learns it was
 // cancelled (vLLM aborts a request whose client disconnects the same way).
@@ -107,6 +108,7 @@ class EmbedScheduler {
   std::condition_variable cv_;
   std::deque<std::shared_ptr<Job>> queue_;
   size_t queued_tokens_ = 0;  // tokens of the queued sequences not yet batched
+  size_t last_batch_jobs_ = 0;  // requests in the last batch (1: a lone client, no wait)
   bool stopping_ = false;
   std::thread thread_;
   std::vector<float> pooled_;  // scratch: [batch sequences, dim]

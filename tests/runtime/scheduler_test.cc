@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -154,6 +155,42 @@ TEST(EmbedScheduler, StopFinishesQueuedJobsButNotCancelledOnes) {
   EXPECT_EQ(ra.rows->size(), 6 * model().dim());
   EXPECT_TRUE(rb.timing.cancelled);
   EXPECT_FALSE(rb.rows.ok());
+}
+
+TEST(EmbedScheduler, WaitsToFillABatchOnlyWhenRequestsComeTogether) {
+  // A lone request is not held for max_wait (30 s here) ...
+  std::promise<std::vector<Outcome>> later;
+  std::vector<Outcome> followers;
+  std::mutex mu;
+  std::unique_ptr<EmbedScheduler> scheduler;
+  bool first_batch = true;
+  auto on_batch = [&](const BatchStats&) {
+    // ... and while the first runs, two arrive together: they share the next
+    // batch, after which a third waits for company, up to max_wait.
+    if (!std::exchange(first_batch, false)) return;
+    for (int i = 0; i < 2; ++i)
+      ASSERT_EQ(scheduler->submit(sequences(1, 4), [&](Result<std::vector<float>> rows, JobTiming t) {
+        std::lock_guard lock(mu);
+        followers.push_back({std::move(rows), t});
+      }), SubmitResult::kAccepted);
+  };
+  BatchLog log;
+  scheduler = std::make_unique<EmbedScheduler>(model(), SchedulerOptions{.max_wait = std::chrono::seconds(30)},
+                                               [&](const BatchStats& b) {
+                                                 on_batch(b);
+                                                 std::lock_guard lock(log.mu);
+                                                 log.batches.push_back(b);
+                                               });
+  std::promise<Outcome> lone;
+  ASSERT_EQ(scheduler->submit(sequences(1, 4), capture(lone)), SubmitResult::kAccepted);
+  auto f = lone.get_future();
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(20)), std::future_status::ready) << "a lone request waited for company";
+  ASSERT_TRUE(f.get().rows.ok());
+  scheduler->stop();  // runs what is queued without waiting out max_wait
+  ASSERT_EQ(log.batches.size(), 2u);
+  EXPECT_EQ(log.batches[1].sequences, 2u);  // the two that came together
+  std::lock_guard lock(mu);
+  ASSERT_EQ(followers.size(), 2u);
 }
 
 }  // namespace
