@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "models/synthetic_model.h"
@@ -21,21 +23,24 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A one-layer MiniLM (real config and tokenizer, seeded weights), made once.
-EmbeddingModel& model() {
-  static std::unique_ptr<EmbeddingModel> m = [] {
+// A one-layer MiniLM (real config and tokenizer, seeded weights), made once per
+// process: ctest runs each TEST as its own process, in parallel, so each makes
+// its own copy. nullptr (after a test failure) if it cannot be made.
+EmbeddingModel* model() {
+  static std::unique_ptr<EmbeddingModel> m = []() -> std::unique_ptr<EmbeddingModel> {
     const std::string shared = std::string(KEEL_SHARED_MODELS) + "/all-MiniLM-L6-v2";
-    const fs::path dir = fs::path(KEEL_TEST_TMP) / "scheduler_test" / "minilm";
+    const fs::path dir = fs::path(KEEL_TEST_TMP) / "scheduler_test" / ("minilm_" + std::to_string(getpid()));
     fs::remove_all(dir);
     fs::create_directories(dir);
     Status made = make_model(
         {.config_path = shared, .tokenizer_dir = shared, .num_layers = 1, .seed = 3, .out_dir = dir.string()});
     EXPECT_TRUE(made.ok()) << made.message();
+    if (!made.ok()) return nullptr;
     auto opened = EmbeddingModel::open(dir.string(), "minilm", {.threads = 1});
     EXPECT_TRUE(opened.ok()) << opened.error();
     return opened.ok() ? std::move(*opened) : nullptr;
   }();
-  return *m;
+  return m.get();
 }
 
 std::vector<Sequence> sequences(size_t n, size_t words) {
@@ -43,7 +48,7 @@ std::vector<Sequence> sequences(size_t n, size_t words) {
   for (size_t i = 0; i < n; ++i) {
     std::string text;
     for (size_t w = 0; w < words; ++w) text += "word" + std::to_string(i * 31 + w) + " ";
-    auto seq = model().tokenize(text, /*truncate=*/true);
+    auto seq = model()->tokenize(text, /*truncate=*/true);
     EXPECT_TRUE(seq.ok()) << seq.error();
     out.push_back(std::move(*seq));
   }
@@ -74,6 +79,7 @@ struct BatchLog {
 };
 
 TEST(EmbedScheduler, RowsAreTheModelsForwardPass) {
+  ASSERT_NE(model(), nullptr);
   std::vector<Sequence> seqs = sequences(5, 12);
   bert::PackedBatch packed;
   packed.offsets.push_back(0);
@@ -83,9 +89,9 @@ TEST(EmbedScheduler, RowsAreTheModelsForwardPass) {
     packed.offsets.push_back(static_cast<uint32_t>(packed.ids.size()));
   }
   std::vector<float> want;
-  ASSERT_TRUE(model().embed_pooled(packed, want).ok());
+  ASSERT_TRUE(model()->embed_pooled(packed, want).ok());
 
-  EmbedScheduler scheduler(model(), {.max_batch_tokens = 4096});
+  EmbedScheduler scheduler(*model(), {.max_batch_tokens = 4096});
   std::promise<Outcome> done;
   ASSERT_EQ(scheduler.submit(seqs, capture(done)), SubmitResult::kAccepted);
   Outcome got = done.get_future().get();
@@ -95,8 +101,9 @@ TEST(EmbedScheduler, RowsAreTheModelsForwardPass) {
 }
 
 TEST(EmbedScheduler, AQueuedCancelledJobIsNeverComputed) {
+  ASSERT_NE(model(), nullptr);
   BatchLog log;
-  EmbedScheduler scheduler(model(), {.max_batch_tokens = 4096}, [&](const BatchStats& b) {
+  EmbedScheduler scheduler(*model(), {.max_batch_tokens = 4096}, [&](const BatchStats& b) {
     std::lock_guard lock(log.mu);
     log.batches.push_back(b);
   });
@@ -112,11 +119,12 @@ TEST(EmbedScheduler, AQueuedCancelledJobIsNeverComputed) {
   Outcome k = kept.get_future().get();
   ASSERT_TRUE(k.rows.ok()) << k.rows.error();
   EXPECT_FALSE(k.timing.cancelled);
-  EXPECT_EQ(k.rows->size(), 3 * model().dim());
+  EXPECT_EQ(k.rows->size(), 3 * model()->dim());
   EXPECT_EQ(log.sequences(), 3u);  // only the kept job's
 }
 
 TEST(EmbedScheduler, CancellingAJobStopsItsRemainingBatches) {
+  ASSERT_NE(model(), nullptr);
   // A budget of ~2 sequences per batch splits the job over 10 batches; the
   // flag is set while the first one computes (on_batch runs on the scheduler
   // thread right after it), so that is the only one.
@@ -124,7 +132,7 @@ TEST(EmbedScheduler, CancellingAJobStopsItsRemainingBatches) {
   const size_t len = seqs[0].ids.size();
   auto gone = std::make_shared<std::atomic<bool>>(false);
   BatchLog log;
-  EmbedScheduler scheduler(model(), {.max_batch_tokens = 2 * len}, [&](const BatchStats& b) {
+  EmbedScheduler scheduler(*model(), {.max_batch_tokens = 2 * len}, [&](const BatchStats& b) {
     std::lock_guard lock(log.mu);
     log.batches.push_back(b);
     gone->store(true);
@@ -142,7 +150,8 @@ TEST(EmbedScheduler, CancellingAJobStopsItsRemainingBatches) {
 }
 
 TEST(EmbedScheduler, StopFinishesQueuedJobsButNotCancelledOnes) {
-  EmbedScheduler scheduler(model(), {.max_batch_tokens = 64});
+  ASSERT_NE(model(), nullptr);
+  EmbedScheduler scheduler(*model(), {.max_batch_tokens = 64});
   std::promise<Outcome> a, b;
   ASSERT_EQ(scheduler.submit(sequences(6, 10), capture(a)), SubmitResult::kAccepted);
   ASSERT_EQ(scheduler.submit(sequences(6, 10), capture(b), std::make_shared<std::atomic<bool>>(true)),
@@ -152,12 +161,13 @@ TEST(EmbedScheduler, StopFinishesQueuedJobsButNotCancelledOnes) {
             SubmitResult::kStopped);
   Outcome ra = a.get_future().get(), rb = b.get_future().get();
   ASSERT_TRUE(ra.rows.ok()) << ra.rows.error();
-  EXPECT_EQ(ra.rows->size(), 6 * model().dim());
+  EXPECT_EQ(ra.rows->size(), 6 * model()->dim());
   EXPECT_TRUE(rb.timing.cancelled);
   EXPECT_FALSE(rb.rows.ok());
 }
 
 TEST(EmbedScheduler, WaitsToFillABatchOnlyWhenRequestsComeTogether) {
+  ASSERT_NE(model(), nullptr);
   // A lone request is not held for max_wait (30 s here) ...
   std::promise<std::vector<Outcome>> later;
   std::vector<Outcome> followers;
@@ -175,7 +185,7 @@ TEST(EmbedScheduler, WaitsToFillABatchOnlyWhenRequestsComeTogether) {
       }), SubmitResult::kAccepted);
   };
   BatchLog log;
-  scheduler = std::make_unique<EmbedScheduler>(model(), SchedulerOptions{.max_wait = std::chrono::seconds(30)},
+  scheduler = std::make_unique<EmbedScheduler>(*model(), SchedulerOptions{.max_wait = std::chrono::seconds(30)},
                                                [&](const BatchStats& b) {
                                                  on_batch(b);
                                                  std::lock_guard lock(log.mu);
