@@ -137,18 +137,12 @@ std::vector<EmbedScheduler::Slice> EmbedScheduler::take_batch(std::unique_lock<s
 void EmbedScheduler::run_batch(std::vector<Slice>& batch) {
   const auto start = Clock::now();
   bert::PackedBatch packed;
-  packed.offsets.push_back(0);
   for (Slice& s : batch) {
     if (!s.job->started) {
       s.job->started = true;
       s.job->timing.queue_seconds = std::chrono::duration<double>(start - s.job->submitted).count();
     }
-    for (size_t i = s.begin; i < s.end; ++i) {
-      const Sequence& seq = s.job->seqs[i];
-      packed.ids.insert(packed.ids.end(), seq.ids.begin(), seq.ids.end());
-      packed.type_ids.insert(packed.type_ids.end(), seq.type_ids.begin(), seq.type_ids.end());
-      packed.offsets.push_back(static_cast<uint32_t>(packed.ids.size()));
-    }
+    for (size_t i = s.begin; i < s.end; ++i) packed.add(s.job->seqs[i].ids, s.job->seqs[i].type_ids);
   }
   Status status = model_.embed_pooled(packed, pooled_);
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();

@@ -82,12 +82,7 @@ TEST(EmbedScheduler, RowsAreTheModelsForwardPass) {
   ASSERT_NE(model(), nullptr);
   std::vector<Sequence> seqs = sequences(5, 12);
   bert::PackedBatch packed;
-  packed.offsets.push_back(0);
-  for (auto& s : seqs) {
-    packed.ids.insert(packed.ids.end(), s.ids.begin(), s.ids.end());
-    packed.type_ids.insert(packed.type_ids.end(), s.type_ids.begin(), s.type_ids.end());
-    packed.offsets.push_back(static_cast<uint32_t>(packed.ids.size()));
-  }
+  for (auto& s : seqs) packed.add(s.ids, s.type_ids);
   std::vector<float> want;
   ASSERT_TRUE(model()->embed_pooled(packed, want).ok());
 

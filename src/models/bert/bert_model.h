@@ -28,8 +28,14 @@ namespace keel::bert {
 struct PackedBatch {
   std::vector<uint32_t> ids;       // [tokens]
   std::vector<uint32_t> type_ids;  // [tokens]
-  std::vector<uint32_t> offsets;   // [sequences + 1], offsets[0] = 0
+  std::vector<uint32_t> offsets{0};  // [sequences + 1], offsets[0] = 0
   size_t num_tokens() const { return ids.size(); }
+  // Appends one sequence's tokens.
+  void add(std::span<const uint32_t> seq_ids, std::span<const uint32_t> seq_type_ids) {
+    ids.insert(ids.end(), seq_ids.begin(), seq_ids.end());
+    type_ids.insert(type_ids.end(), seq_type_ids.begin(), seq_type_ids.end());
+    offsets.push_back(static_cast<uint32_t>(ids.size()));
+  }
   size_t num_sequences() const { return offsets.empty() ? 0 : offsets.size() - 1; }
 };
 

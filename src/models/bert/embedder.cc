@@ -40,13 +40,10 @@ Result<PackedBatch> Embedder::tokenize(std::span<const std::string_view> texts) 
   auto encodings = tokenizer_.encode_batch(texts, /*add_special_tokens=*/true, pool_.get());
   if (!encodings.ok()) return encodings.status();
   PackedBatch batch;
-  batch.offsets.push_back(0);
   for (size_t i = 0; i < encodings->size(); ++i) {
     const tok::Encoding& e = (*encodings)[i];
     if (e.ids.empty()) return Error("input ", i, " has no tokens");
-    batch.ids.insert(batch.ids.end(), e.ids.begin(), e.ids.end());
-    batch.type_ids.insert(batch.type_ids.end(), e.type_ids.begin(), e.type_ids.end());
-    batch.offsets.push_back(static_cast<uint32_t>(batch.ids.size()));
+    batch.add(e.ids, e.type_ids);
   }
   return batch;
 }
