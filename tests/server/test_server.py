@@ -19,9 +19,10 @@ import numpy as np
 import pytest
 import requests
 
+from serve_test_util import Server, make_minilm
+
 KEEL = os.environ["KEEL_BIN"]
 SOURCE = Path(os.environ["KEEL_SOURCE_DIR"])
-SHARED = Path(os.environ["KEEL_SHARED_MODELS"])
 PEERS = os.environ["KEEL_PEERS"]
 TMP = Path(os.environ["KEEL_TEST_TMP"]) / "server"
 
@@ -38,15 +39,6 @@ TEXTS = [
 LONG = " ".join(["embedding"] * 400)  # > 256 tokens, MiniLM's max_seq_length
 
 
-def make_model(name, seed):
-    out = TMP / name
-    if not (out / "model.safetensors").exists():
-        subprocess.run([KEEL, "make-model", "--config", str(SHARED / "all-MiniLM-L6-v2" / "config.json"),
-                        "--tokenizer", str(SHARED / "all-MiniLM-L6-v2"), "--layers", "2", "--seed", str(seed),
-                        "--dtype", "f32", "--out", str(out)], check=True, timeout=300, capture_output=True)
-    return out
-
-
 def keel_embed(model_dir, texts):
     lines = "".join(json.dumps(t) + "\n" for t in texts)
     p = subprocess.run([KEEL, "embed", "--model", str(model_dir), "--threads", "1"], input=lines,
@@ -55,52 +47,10 @@ def keel_embed(model_dir, texts):
     return np.array([json.loads(l) for l in p.stdout.splitlines()], dtype=np.float32)
 
 
-class Server:
-    def __init__(self, *args, models):
-        cmd = [KEEL, "serve", "--port", "0", "--threads", "1"]
-        for m in models:
-            cmd += ["--model", str(m)]
-        self.proc = subprocess.Popen(cmd + list(args), stderr=subprocess.PIPE, text=True)
-        self.log = []
-        deadline = time.time() + 120
-        while True:
-            line = self.proc.stderr.readline()
-            assert line, "keel serve exited: " + "".join(self.log)
-            self.log.append(line)
-            m = re.search(r"listening on http://[\d.]+:(\d+)", line)
-            if m:
-                self.port = int(m.group(1))
-            if "keel serve: ready" in line:
-                break
-            assert time.time() < deadline
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._reader = threading.Thread(target=self._drain, daemon=True)
-        self._reader.start()
-
-    def _drain(self):
-        for line in self.proc.stderr:
-            self.log.append(line)
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        rc = self.proc.wait(timeout=60)
-        self._reader.join(timeout=10)
-        return rc
-
-    def post(self, path, body, **kw):
-        return requests.post(self.url + path, json=body, timeout=120, **kw)
-
-    def metric(self, name):
-        text = requests.get(self.url + "/metrics", timeout=30).text
-        m = re.search(r"^" + re.escape(name) + r" (\S+)$", text, re.M)
-        return float(m.group(1)) if m else None
-
-
 @pytest.fixture(scope="module")
 def models():
     TMP.mkdir(parents=True, exist_ok=True)
-    return make_model("mini-a", 5), make_model("mini-b", 6)
+    return make_minilm(TMP / "mini-a", 5), make_minilm(TMP / "mini-b", 6)
 
 
 @pytest.fixture(scope="module")
