@@ -44,10 +44,11 @@ run_wrk() {  # name url
     body="{\"model\":\"m\",\"input\":$([ $input = short ] && echo "$SHORT" || echo "$MEDIUM")}"
     for c in 1 16 256; do
       t=$(( c < 2 ? 1 : 2 ))
-      # wrk stops with up to c requests in flight, which both servers still
-      # compute after the connections close; one request answered first means
+      # wrk stops with up to c requests in flight, which the Python service
+      # still computes after the connections close (keel drops them as 499
+      # since it watches for clients leaving); one request answered first means
       # that backlog is gone (both serve in arrival order) and the next cell
-      # measures its own load only (without it, keel's medium c=1 p99 read
+      # measures its own load only (without it, keel's medium c=1 p99 once read
       # 125 ms-3.8 s: the short c=256 cell's queue).
       curl -s -m 60 "$2/v1/embeddings" -H 'Content-Type: application/json' -d "$body" >/dev/null || true
       line=$(KEEL_BENCH_BODY=$body wrk -t$t -c$c -d${DURATION}s --timeout 30s -s bench/bench_serve.lua "$2/v1/embeddings" | grep RESULT)
